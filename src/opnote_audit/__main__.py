@@ -1,0 +1,3 @@
+from opnote_audit.cli import main
+
+main()

@@ -1,0 +1,217 @@
+"""Load the data files under ``patterns/``: YAML with line numbers, validated at load.
+
+Every clinical term, header, trigger and rule lives in a data file. This module only
+finds, parses and validates them; it knows no vocabulary. A malformed file raises
+:class:`PatternError` naming the file and the line, which the CLI turns into exit 2.
+
+Site pattern packs (extra folders) are merged over the built-in files: a list under
+the same top-level key is appended, a mapping is updated key by key.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from opnote_audit.errors import PatternError
+
+_EXTRA_DIRS: tuple[Path, ...] = ()
+
+
+class LineDict(dict):
+    """A mapping parsed from YAML that remembers the line (1-based) it starts on."""
+
+    line: int = 0
+    source: str = ""
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    mapping = LineDict()
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping key must be a scalar", key_node.start_mark
+            )
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    mapping.line = node.start_mark.line + 1
+    mapping.source = getattr(loader, "_source_name", "")
+    return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def builtin_dir() -> Path:
+    """The built-in ``patterns/`` folder: packaged in the wheel, or the repo's own."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "patterns"
+    if packaged.is_dir():
+        return packaged
+    repo = here.parent.parent / "patterns"
+    if repo.is_dir():
+        return repo
+    raise PatternError(f"the built-in patterns folder is missing (looked in {packaged} and {repo})")
+
+
+def set_extra_dirs(dirs: Iterable[str | Path]) -> None:
+    """Register site pattern packs, merged over the built-in files (clears caches)."""
+    global _EXTRA_DIRS
+    resolved = []
+    for d in dirs:
+        p = Path(d)
+        if not p.is_dir():
+            raise PatternError(f"{p}: pattern folder not found")
+        resolved.append(p.resolve())
+    _EXTRA_DIRS = tuple(resolved)
+    clear_caches()
+
+
+def extra_dirs() -> tuple[Path, ...]:
+    return _EXTRA_DIRS
+
+
+_CACHE_CLEARERS: list[Any] = []
+
+
+def cached(func):
+    """``lru_cache`` that is also cleared when the pattern folders change."""
+    wrapped = lru_cache(maxsize=None)(func)
+    _CACHE_CLEARERS.append(wrapped)
+    return wrapped
+
+
+def clear_caches() -> None:
+    for f in _CACHE_CLEARERS:
+        f.cache_clear()
+
+
+def rel(path: Path) -> str:
+    """A short, stable name for a pattern file in messages."""
+    try:
+        return str(path.relative_to(builtin_dir().parent))
+    except ValueError:
+        return str(path)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse one YAML file; every mapping becomes a :class:`LineDict`."""
+    name = rel(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PatternError(f"{name}: pattern file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PatternError(f"{name}: cannot read pattern file ({type(exc).__name__})") from None
+    loader = _LineLoader(text)
+    loader._source_name = name  # type: ignore[attr-defined]
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise PatternError(f"{name}:{line}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:  # pragma: no cover - defensive
+        raise PatternError(f"{name}: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _merge(base: Any, extra: Any, name: str) -> Any:
+    if isinstance(base, dict) and isinstance(extra, dict):
+        out = LineDict(base)
+        out.line, out.source = getattr(base, "line", 0), getattr(base, "source", "")
+        for k, v in extra.items():
+            if k in out and isinstance(out[k], list) and isinstance(v, list):
+                out[k] = out[k] + v
+            elif k in out and isinstance(out[k], dict) and isinstance(v, dict):
+                out[k] = _merge(out[k], v, name)
+            else:
+                out[k] = v
+        return out
+    raise PatternError(f"{name}: a site pack file must be a mapping like the built-in one")
+
+
+@cached
+def load(name: str) -> Any:
+    """Load ``patterns/<name>`` (e.g. ``"approach.yml"``) merged with site packs."""
+    data = load_yaml(builtin_dir() / name)
+    if data is None:
+        raise PatternError(f"{rel(builtin_dir() / name)}: pattern file is empty")
+    for d in _EXTRA_DIRS:
+        extra_file = d / name
+        if extra_file.is_file():
+            extra = load_yaml(extra_file)
+            if extra is not None:
+                data = _merge(data, extra, str(extra_file))
+    return data
+
+
+# ---------------------------------------------------------------- validation helpers
+
+def where(obj: Any, default: str = "") -> str:
+    """``file:line`` of a parsed mapping, for messages."""
+    src = getattr(obj, "source", "") or default
+    line = getattr(obj, "line", 0)
+    return f"{src}:{line}" if line else src
+
+
+def require(obj: Any, key: str, kind: type | tuple[type, ...], ctx: str = "") -> Any:
+    """Return ``obj[key]`` or raise a PatternError naming the file and line."""
+    if not isinstance(obj, dict):
+        raise PatternError(f"{where(obj, ctx)}: expected a mapping, got {type(obj).__name__}")
+    if key not in obj:
+        raise PatternError(f"{where(obj, ctx)}: missing key '{key}'")
+    val = obj[key]
+    if not isinstance(val, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise PatternError(f"{where(obj, ctx)}: '{key}' must be {names}")
+    return val
+
+
+def check_keys(obj: Any, allowed: Iterable[str], ctx: str = "") -> None:
+    if not isinstance(obj, dict):
+        raise PatternError(f"{where(obj, ctx)}: expected a mapping, got {type(obj).__name__}")
+    extra = set(obj) - set(allowed)
+    if extra:
+        raise PatternError(
+            f"{where(obj, ctx)}: unknown key(s) {', '.join(sorted(map(str, extra)))}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+# Nested unbounded quantifiers such as (a+)+ or (\w*)* can backtrack catastrophically.
+_NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)\s*[+*{]")
+MAX_REGEX_LEN = 300
+
+
+def compile_regex(pattern: Any, ctx: Any, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    """Compile a regex from data, rejecting ones that could backtrack catastrophically."""
+    if not isinstance(pattern, str) or not pattern:
+        raise PatternError(f"{where(ctx)}: regex must be a non-empty string")
+    if len(pattern) > MAX_REGEX_LEN:
+        raise PatternError(f"{where(ctx)}: regex longer than {MAX_REGEX_LEN} characters")
+    if _NESTED_QUANT.search(pattern):
+        raise PatternError(
+            f"{where(ctx)}: regex has a nested unbounded quantifier (catastrophic backtracking risk)"
+        )
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise PatternError(f"{where(ctx)}: invalid regex: {exc}") from None
