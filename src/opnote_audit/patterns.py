@@ -198,7 +198,7 @@ def check_keys(obj: Any, allowed: Iterable[str], ctx: str = "") -> None:
 
 # Nested unbounded quantifiers such as (a+)+ or (\w*)* can backtrack catastrophically.
 _NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)\s*[+*{]")
-MAX_REGEX_LEN = 300
+MAX_REGEX_LEN = 1000
 
 
 def compile_regex(pattern: Any, ctx: Any, flags: int = re.IGNORECASE) -> re.Pattern[str]:

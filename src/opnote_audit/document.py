@@ -1,0 +1,116 @@
+"""Prepare note text for matching: join hard line wraps, fold runs of white space, keep a map.
+
+Operative notes arrive with hard line wraps in mid-sentence, double spaces and indented
+template lines. Matching works on a *normalised* text in which a wrapped line is joined to the
+previous one with one space and runs of spaces collapse, while structural breaks (blank lines,
+headers, list items, checkboxes, short lines such as "Surgeon: Dr. Lane") stay line breaks.
+
+Every normalised character maps back to the original text, so evidence carries offsets and
+line numbers into the decoded file exactly as it was read.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+# Layout cues, not clinical vocabulary: how a line starts or ends.
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-zA-Z][.)]\s|[-*\u2022\u25cf\u25aa]\s|\[[ xX\u2713\u2714]?\]|[\u2610\u2611\u2612]|\([ xX]?\))")
+_KEY_VALUE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 /()&'-]{0,40}:")
+_ALL_CAPS_LINE = re.compile(r"^\s*[A-Z][A-Z0-9 ,/&()'-]{2,60}:?\s*$")
+_SPACE_RUN = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]+")
+SHORT_LINE = 45  # a line shorter than this is taken as ending where the author meant it to
+
+
+@dataclass
+class Prepared:
+    """The original text, its normalised form and the map between them."""
+
+    original: str
+    text: str
+    # normalised position -> original position, piecewise: at _norm[i] the original is _orig[i]
+    _norm: list[int] = field(default_factory=list)
+    _orig: list[int] = field(default_factory=list)
+    _line_starts: list[int] = field(default_factory=list)
+
+    def to_original(self, pos: int) -> int:
+        i = bisect_right(self._norm, pos) - 1
+        if i < 0:
+            return 0
+        return self._orig[i] + (pos - self._norm[i])
+
+    def span_to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a normalised span to the original text (end exclusive)."""
+        if end <= start:
+            s = self.to_original(start)
+            return s, s
+        return self.to_original(start), self.to_original(end - 1) + 1
+
+    def line_of(self, orig_pos: int) -> int:
+        """1-based line number of an original character offset."""
+        return bisect_right(self._line_starts, orig_pos)
+
+
+def _is_hard_break(prev: str, nxt: str) -> bool:
+    """Is the line break between two non-blank lines meant (not a wrap)?"""
+    p = prev.rstrip()
+    if _LIST_ITEM.match(nxt) or _KEY_VALUE.match(nxt) or _ALL_CAPS_LINE.match(nxt):
+        return True
+    if p.endswith(":") or _ALL_CAPS_LINE.match(prev):
+        return True
+    if nxt.lstrip()[:1].islower() and not p.endswith((".", ";", "?", "!")):
+        return False  # a sentence running on in lower case is a wrap, however short the line
+    return len(p) < SHORT_LINE
+
+
+def prepare(original: str) -> Prepared:
+    prep = Prepared(original=original, text="")
+    out: list[str] = []
+    npos = 0
+
+    def emit(chunk: str, opos: int) -> None:
+        nonlocal npos
+        if not chunk:
+            return
+        prep._norm.append(npos)
+        prep._orig.append(opos)
+        out.append(chunk)
+        npos += len(chunk)
+
+    starts = [0]
+    lines = original.split("\n")
+    pos = 0
+    prev_content: str | None = None  # last non-blank line's text
+    blank_since = False
+    for line in lines:
+        line_start = pos
+        pos += len(line) + 1
+        starts.append(pos)
+        body = line.rstrip("\r")
+        stripped = body.strip()
+        if not stripped:
+            blank_since = True
+            continue
+        lead = len(body) - len(body.lstrip())
+        if prev_content is not None:
+            if blank_since or _is_hard_break(prev_content, body):
+                emit("\n", line_start - 1 if line_start else 0)
+            elif prev_content.rstrip().endswith("-") and body.lstrip()[:1].islower():
+                pass  # "extra-\ncavitary": rejoin the hyphenated word
+            else:
+                emit(" ", line_start - 1)
+        # the line itself, runs of spaces folded to one
+        seg_start = line_start + lead
+        content = body[lead:].rstrip()
+        last = 0
+        for m in _SPACE_RUN.finditer(content):
+            emit(content[last:m.start()], seg_start + last)
+            emit(" ", seg_start + m.start())
+            last = m.end()
+        emit(content[last:], seg_start + last)
+        prev_content = body
+        blank_since = False
+    prep.text = "".join(out)
+    prep._line_starts = starts[:-1] if len(starts) > 1 else [0]
+    return prep

@@ -1,0 +1,175 @@
+"""Level grammar: read vertebral levels, join them into lists and ranges, give each its role.
+
+"Corpectomy of L1 and L2" names two resected levels; "fusion T12 to L4" names fusion levels;
+"L2 burst fracture" a diagnosis level. The grammar (level forms, joiners, role triggers) is in
+``patterns/level.yml``; this module interprets it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from opnote_audit import patterns
+from opnote_audit.errors import PatternError
+
+
+@dataclass
+class LevelGroup:
+    start: int
+    end: int
+    levels: list[str]
+    text: str
+    role: str = "unknown"
+    trigger: tuple[int, int] | None = None  # span of the role trigger
+    atoms: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Grammar:
+    order: dict[str, int]          # "L2" -> position cephalad to caudal
+    sequence: list[str]
+    level_re: re.Pattern[str]
+    ordinal_re: re.Pattern[str]
+    ordinals: dict[str, int]
+    region_words: dict[str, str]
+    regions: dict[str, dict]
+    list_joiner: re.Pattern[str]
+    range_joiner: re.Pattern[str]
+    role_re: re.Pattern[str]
+    role_of: dict[str, str]
+    before_chars: int
+    after_chars: int
+    resection_verbs: re.Pattern[str]
+
+
+@patterns.cached
+def grammar() -> Grammar:
+    data = patterns.load("level.yml")
+    regions = patterns.require(data, "regions", dict, "patterns/level.yml")
+    seq: list[str] = []
+    for letter, info in sorted(regions.items(), key=lambda kv: kv[1].get("order", 0)):
+        count = info.get("count")
+        if not isinstance(count, int) or count < 1:
+            raise PatternError(f"{patterns.where(info)}: region {letter} needs a positive 'count'")
+        seq += [f"{letter}{n}" for n in range(1, count + 1)]
+    roles = patterns.require(data, "roles", dict, "patterns/level.yml")
+    role_of: dict[str, str] = {}
+    for role, words in roles.items():
+        if not isinstance(words, list):
+            raise PatternError(f"{patterns.where(roles)}: role '{role}' must list words")
+        for w in words:
+            role_of[str(w).lower()] = role
+    alts = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(role_of, key=len, reverse=True))
+    ordinals = {str(k).lower(): int(v) for k, v in patterns.require(data, "ordinals", dict).items()}
+    return Grammar(
+        order={lv: i for i, lv in enumerate(seq)},
+        sequence=seq,
+        level_re=patterns.compile_regex(patterns.require(data, "level_regex", str), data, flags=0),
+        ordinal_re=patterns.compile_regex(patterns.require(data, "ordinal_regex", str), data),
+        ordinals=ordinals,
+        region_words={str(k).lower(): v for k, v in patterns.require(data, "region_words", dict).items()},
+        regions=regions,
+        list_joiner=patterns.compile_regex(patterns.require(data, "list_joiner_regex", str), data),
+        range_joiner=patterns.compile_regex(patterns.require(data, "range_joiner_regex", str), data),
+        role_re=re.compile(rf"\b(?:{alts})\b", re.IGNORECASE),
+        role_of=role_of,
+        before_chars=int(data.get("before_chars", 45)),
+        after_chars=int(data.get("after_chars", 30)),
+        resection_verbs=patterns.compile_regex(patterns.require(data, "resection_verbs_regex", str), data),
+    )
+
+
+def region(level: str) -> str:
+    return level[0]
+
+
+def sort_levels(levels) -> list[str]:
+    g = grammar()
+    return sorted(set(levels), key=lambda lv: g.order.get(lv, 999))
+
+
+def _expand(g: Grammar, a: str, b: str) -> list[str]:
+    if a not in g.order or b not in g.order:
+        return [x for x in (a, b) if x in g.order]
+    i, j = sorted((g.order[a], g.order[b]))
+    if j - i > 12:  # not a plausible range ("C2-L5"): keep the ends only
+        return [g.sequence[i], g.sequence[j]]
+    return g.sequence[i:j + 1]
+
+
+def _atoms(g: Grammar, text: str, start: int, end: int) -> list[tuple[int, int, list[str], bool]]:
+    """(start, end, levels, is_range) of every level expression in text[start:end]."""
+    out = []
+    for m in g.level_re.finditer(text, start, end):
+        r1, n1 = m.group("r1").upper(), int(m.group("n1"))
+        a = f"{r1}{n1}"
+        if a not in g.order:
+            continue
+        if m.group("n2"):
+            r2 = (m.group("r2") or r1).upper()
+            b = f"{r2}{int(m.group('n2'))}"
+            if b not in g.order:
+                out.append((m.start(), m.end(), [a], False))
+                continue
+            if g.order[b] < g.order[a] and not m.group("r2"):
+                # "L5-1"? not a level range; keep the first level
+                out.append((m.start(), m.end(), [a], False))
+                continue
+            out.append((m.start(), m.end(), _expand(g, a, b), True))
+        else:
+            out.append((m.start(), m.end(), [a], False))
+    for m in g.ordinal_re.finditer(text, start, end):
+        n = g.ordinals.get(m.group("ord").lower())
+        letter = g.region_words.get(m.group("region").lower())
+        lv = f"{letter}{n}"
+        if lv in g.order:
+            out.append((m.start(), m.end(), [lv], False))
+    out.sort()
+    return out
+
+
+def find_groups(text: str, start: int, end: int) -> list[LevelGroup]:
+    """Level groups in one sentence text[start:end], each with its role."""
+    g = grammar()
+    atoms = _atoms(g, text, start, end)
+    groups: list[LevelGroup] = []
+    for a_start, a_end, levels, _ in atoms:
+        if groups:
+            last = groups[-1]
+            gap = text[last.end:a_start]
+            if last.end <= a_start and g.list_joiner.match(gap):
+                last.levels += [lv for lv in levels if lv not in last.levels]
+                last.end = a_end
+                last.atoms.append((a_start, a_end))
+                continue
+            if last.end <= a_start and g.range_joiner.match(gap) and last.levels:
+                last.levels += [lv for lv in _expand(g, last.levels[-1], levels[0]) if lv not in last.levels]
+                last.levels += [lv for lv in levels if lv not in last.levels]
+                last.end = a_end
+                last.atoms.append((a_start, a_end))
+                continue
+        groups.append(LevelGroup(a_start, a_end, list(levels), "", atoms=[(a_start, a_end)]))
+    if not groups:
+        return groups
+    triggers = [(m.start(), m.end(), g.role_of.get(re.sub(r"\s+", " ", m.group().lower()), "unknown"))
+                for m in g.role_re.finditer(text, start, end)]
+    for grp in groups:
+        grp.text = text[grp.start:grp.end]
+        best = None
+        for t_start, t_end, role in triggers:
+            if t_end <= grp.start:
+                dist = grp.start - t_end
+                if dist <= g.before_chars and (best is None or dist < best[0]):
+                    best = (dist, role, (t_start, t_end))
+            elif t_start >= grp.end:
+                dist = t_start - grp.end
+                if dist <= g.after_chars and (best is None or dist <= best[0]):
+                    best = (dist, role, (t_start, t_end))
+        if best:
+            grp.role, grp.trigger = best[1], best[2]
+    return groups
+
+
+def has_resection_verb(text: str, start: int, end: int) -> re.Match[str] | None:
+    return grammar().resection_verbs.search(text, start, end)

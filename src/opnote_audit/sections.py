@@ -1,0 +1,159 @@
+"""Document structure: section headers and sentence boundaries of an operative note.
+
+Headers come from ``patterns/sections.yml``; a header counts at the start of a (normalised)
+line, or anywhere when written in capitals and followed by a colon ("... EBL: 50 mL. FINDINGS:").
+Sentences end at line breaks, at section headers and at ., ? or ! followed by a capital,
+except after the abbreviations listed in the data.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from opnote_audit import patterns
+from opnote_audit.errors import PatternError
+
+KINDS = {"diagnosis", "procedure", "description", "findings", "indications", "history", "plan",
+         "personnel", "other"}
+MENTION_MODES = {"counts", "hypothetical", "historical"}
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    kind: str
+    procedure_mentions: str
+    header_start: int
+    start: int  # first character of the section's content
+    end: int
+
+
+PREAMBLE = Section("preamble", "other", "counts", 0, 0, 0)
+
+
+def _header_alt(name: str) -> str:
+    out = []
+    for part in re.split(r"(\s+|-|\(s\))", name.strip()):
+        if not part:
+            continue
+        if part.isspace() or part == "-":
+            out.append(r"[\s_-]*")
+        elif part == "(s)":
+            out.append(r"(?:\(s\)|s)?")
+        else:
+            out.append(re.escape(part))
+    return "".join(out)
+
+
+@patterns.cached
+def _compiled():
+    data = patterns.load("sections.yml")
+    entries = patterns.require(data, "sections", list, "patterns/sections.yml")
+    by_alt: list[tuple[str, dict]] = []
+    table: dict[str, dict] = {}
+    for e in entries:
+        patterns.check_keys(e, {"id", "kind", "headers", "procedure_mentions"})
+        sid = patterns.require(e, "id", str)
+        kind = patterns.require(e, "kind", str)
+        mode = e.get("procedure_mentions", "counts")
+        if kind not in KINDS:
+            raise PatternError(f"{patterns.where(e)}: kind '{kind}' is not one of {', '.join(sorted(KINDS))}")
+        if mode not in MENTION_MODES:
+            raise PatternError(f"{patterns.where(e)}: procedure_mentions must be one of {', '.join(sorted(MENTION_MODES))}")
+        for h in patterns.require(e, "headers", list):
+            if not isinstance(h, str) or not h.strip():
+                raise PatternError(f"{patterns.where(e)}: every header must be a non-empty string")
+            by_alt.append((h.lower().strip(), {"id": sid, "kind": kind, "mode": mode}))
+    by_alt.sort(key=lambda x: -len(x[0]))
+    for name, info in by_alt:
+        table.setdefault(re.sub(r"[\s_-]+", " ", name.replace("(s)", "")), info)
+    alts = "|".join(_header_alt(n) for n, _ in by_alt)
+    line_header = re.compile(
+        rf"(?:^|(?<=\n))[ \t]*(?:\d{{1,2}}[.)]\s*)?(?P<h>{alts})[ \t]*(?::|(?=\n|$))", re.IGNORECASE
+    )
+    inline_header = re.compile(rf"(?<=[\s.;])(?P<h>{alts})[ \t]*:", re.IGNORECASE)
+    generic = patterns.compile_regex(data.get("generic_header_regex", r"[A-Z][A-Z ]{2,40}:"), data, flags=0)
+    generic_line = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<h>{generic.pattern})")
+    abbrev = data.get("abbreviations") or []
+    return line_header, inline_header, generic_line, table, abbrev
+
+
+def _lookup(table: dict, header_text: str) -> dict:
+    key = re.sub(r"[\s_-]+", " ", header_text.lower().replace("(s)", "")).strip()
+    if key in table:
+        return table[key]
+    if key.endswith("s") and key[:-1] in table:
+        return table[key[:-1]]
+    return {"id": "other", "kind": "other", "mode": "counts"}
+
+
+def find_sections(text: str) -> list[Section]:
+    """Sections in order; text before the first header belongs to no section."""
+    line_header, inline_header, generic_line, table, _ = _compiled()
+    hits: dict[int, tuple[int, dict]] = {}
+    for m in line_header.finditer(text):
+        hits[m.start("h")] = (m.end(), _lookup(table, m.group("h")))
+    for m in inline_header.finditer(text):
+        h = m.group("h")
+        inside = any(k <= m.start("h") < v[0] for k, v in hits.items())
+        if h.isupper() and not inside:
+            hits[m.start("h")] = (m.end(), _lookup(table, h))
+    for m in generic_line.finditer(text):
+        s = m.start("h")
+        if not any(s <= k < m.end() or k <= s < v[0] for k, v in hits.items()):
+            hits[s] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
+    starts = sorted(hits)
+    sections = []
+    for i, hs in enumerate(starts):
+        content_start, info = hits[hs]
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        sections.append(Section(info["id"], info["kind"], info["mode"], hs, content_start, max(end, content_start)))
+    return sections
+
+
+class SectionIndex:
+    """Find the section that holds a character offset."""
+
+    def __init__(self, sections: list[Section]):
+        self.sections = sections
+        self._starts = [s.header_start for s in sections]
+
+    def at(self, pos: int) -> Section:
+        i = bisect_right(self._starts, pos) - 1
+        return self.sections[i] if i >= 0 else PREAMBLE
+
+
+_SENT_END = re.compile(r"[.!?](?=[\"')\]]?\s+[\"'(\[]?[A-Z0-9\[\u2610-\u2612])|\n")
+_LIST_NUMBER = re.compile(r"(?:^|\n)[ \t]*[0-9A-Za-z]{1,2}\.$")
+_ABBREV_BEFORE = re.compile(r"(?:^|[\s(])(?:[A-Za-z]|Dr|Drs|Mr|Mrs|Ms|St|No|vs|approx|e\.g|i\.e|etc|Fig|cc|mL|ml|Inc|Jr|Sr|Co|Ltd|Pt|pt)\.$")
+
+
+def find_sentences(text: str, sections: list[Section]) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) covering the normalised text."""
+    cuts = {0, len(text)}
+    for m in _SENT_END.finditer(text):
+        if m.group() == "\n":
+            cuts.add(m.start())
+            cuts.add(m.end())
+            continue
+        if _ABBREV_BEFORE.search(text, max(0, m.start() - 8), m.end()) or _LIST_NUMBER.search(
+            text, max(0, m.start() - 6), m.end()
+        ):
+            continue
+        cuts.add(m.end())
+    for s in sections:
+        cuts.add(s.header_start)
+        cuts.add(s.start)
+    ordered = sorted(cuts)
+    spans = []
+    for a, b in zip(ordered, ordered[1:]):
+        # trim white space at the edges
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            spans.append((a, b))
+    return spans
