@@ -384,3 +384,12 @@ def test_any_text_and_span_gives_sorted_known_labels(text: str, data: st.DataObj
     (got,) = assertions(text, [(start, end)])
     assert got == sorted(got)
     assert set(got) <= {"negated", "uncertain", "hypothetical", "historical", "family"}
+
+
+@pytest.mark.parametrize("text,target", [
+    ("The nerve root was inspected and observed to be decompressed.", "decompressed"),
+    ("The thecal sac was noted to be decompressed.", "thecal sac"),
+    ("A probe could be passed freely along the nerve roots.", "nerve roots"),
+])
+def test_findings_reported_as_seen_are_affirmed(text: str, target: str) -> None:
+    assert one(text, target) == []

@@ -8,11 +8,13 @@ and terminator is data in ``patterns/context.yml``; this module only interprets 
   labels declared in the file, or for terminators a free class name), a ``direction``
   (``forward``, ``backward``, ``bidirectional``, ``terminate``, ``pseudo``), an optional
   ``max_scope`` in word tokens and an optional ``terminated_by`` list of categories;
-* triggers are found once per sentence with one precompiled combined regex per direction;
-  overlapping matches keep the longest one, so a pseudo-trigger ("no change") hides the
-  trigger inside it ("no");
+* triggers are found once per sentence: all literals in one precompiled trie-shaped regex,
+  regex rules in one combined regex per direction; overlapping triggers keep the longest
+  one, so a pseudo-trigger ("no change") hides the trigger inside it ("no"), and a
+  terminator only counts where it overlaps no trigger;
 * a trigger's scope runs forward and/or backward from it, bounded by ``max_scope`` word
-  tokens, by the sentence and by the first terminator that applies to it;
+  tokens, by the sentence, by the first terminator that applies to it and, for a trigger
+  inside brackets, by the brackets;
 * a target span is modified when it starts inside a forward scope or ends inside a backward
   scope, and is never modified by a trigger that overlaps it ("lungs show no opacities" as a
   whole target is affirmed).

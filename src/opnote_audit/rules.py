@@ -37,11 +37,21 @@ class _Blank(dict):
         return ""
 
 
+RULE_FILES = ("rules.yml", "rules_claim.yml")  # the element rules, then the claim and companion rules
+
+
+def _rule_entries():
+    for name in RULE_FILES:
+        if name != RULE_FILES[0] and not (patterns.builtin_dir() / name).is_file():
+            continue
+        data = patterns.load(name)
+        yield from patterns.require(data, "rules", list, f"patterns/{name}")
+
+
 @patterns.cached
 def catalogue() -> dict[str, Rule]:
-    data = patterns.load("rules.yml")
     rules: dict[str, Rule] = {}
-    for entry in patterns.require(data, "rules", list, "patterns/rules.yml"):
+    for entry in _rule_entries():
         patterns.check_keys(entry, RULE_KEYS)
         missing = RULE_KEYS - set(entry)
         if missing:
@@ -58,7 +68,7 @@ def catalogue() -> dict[str, Rule]:
             if used - PLACEHOLDERS:
                 raise PatternError(f"{patterns.where(entry)}: unknown placeholder(s) {', '.join(sorted(used - PLACEHOLDERS))} in {field_name}")
         rules[rid] = Rule(**{k: str(entry[k]) for k in RULE_KEYS})
-    status_rules = data.get("status_rules") or {}
+    status_rules = patterns.load("rules.yml").get("status_rules") or {}
     for element, mapping in status_rules.items():
         for status, rid in (mapping or {}).items():
             if rid not in rules:

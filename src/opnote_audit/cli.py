@@ -1,0 +1,68 @@
+"""The command line: parse options, call the stages, pick a renderer. Nothing else.
+
+Each command lives in ``opnote_audit/commands/<name>.py`` and registers itself on ``app``.
+Command modules import only Typer at load time, so ``--help``, ``--version`` and ``rules``
+start without loading spaCy.
+
+Exit codes: 0 no finding reaches --fail-on; 1 a finding does; 2 usage or input error
+(one line on stderr); 3 internal error (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from opnote_audit import __version__
+
+app = typer.Typer(
+    name="opnote-audit",
+    help="Audit operative notes for CPT 63101/63102/63103 documentation gaps before the claim goes out.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"opnote-audit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Audit operative notes for CPT 63101/63102/63103 documentation gaps."""
+
+
+def _register() -> None:
+    from opnote_audit.commands import check  # noqa: F401
+
+    for optional in ("scan", "rules", "config", "eval"):
+        try:
+            __import__(f"opnote_audit.commands.{optional}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"opnote_audit.commands.{optional}":
+                raise
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("opnote-audit: interrupted\n")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # never a traceback for the user
+        if os.environ.get("OPNOTE_AUDIT_DEBUG"):
+            raise
+        sys.stderr.write(f"opnote-audit: internal error ({type(exc).__name__}); "
+                         "set OPNOTE_AUDIT_DEBUG=1 to see the details\n")
+        sys.exit(3)

@@ -1,0 +1,48 @@
+"""``opnote-audit check NOTE``: audit one operative note."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from opnote_audit.cli import app
+from opnote_audit.commands import FailOn, fails, use_color, user_errors, write_output
+
+
+@app.command()
+@user_errors
+def check(
+    note: str = typer.Argument(..., help="The operative note: .txt, .docx, .pdf or .rtf; '-' reads standard input."),
+    code: str = typer.Option("63102", "--code", "-c", help="The code audited: 63102 (lumbar) or 63101 (thoracic)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="Output format: text or json."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 when a finding reaches this severity."),
+    no_evidence: bool = typer.Option(False, "--no-evidence", help="Leave quoted note text out of the output."),
+    patterns_dir: List[str] = typer.Option([], "--patterns", help="A site pattern pack folder merged over the built-in patterns (repeatable)."),
+    width: Optional[int] = typer.Option(None, "--width", help="Width of the text report (default 80, or the terminal's)."),
+) -> None:
+    """Audit one operative note and report the documentation gaps."""
+    from opnote_audit import patterns
+    from opnote_audit.audit import audit_file, audit_text
+    from opnote_audit.errors import UsageError
+    from opnote_audit.report import RenderOptions, render
+    from opnote_audit.readers import note_from_bytes
+
+    if patterns_dir:
+        patterns.set_extra_dirs(patterns_dir)
+    if output and note != "-" and Path(output).resolve() == Path(note).resolve():
+        raise UsageError("--output must not be the note itself (the tool never writes a note)")
+    if note == "-":
+        src = note_from_bytes(sys.stdin.buffer.read(), name="<stdin>")
+        result = audit_text(src.text, code=code, file="<stdin>",
+                            source={"format": src.format, "encoding": src.encoding, "chars": len(src.text)})
+    else:
+        result = audit_file(note, code=code)
+    color = use_color(sys.stdout) if output in (None, "-") else False
+    text = render(result, fmt, RenderOptions(with_text=not no_evidence, color=color, width=width))
+    write_output(text, output)
+    if fails(result.findings, fail_on.value):
+        raise typer.Exit(1)
