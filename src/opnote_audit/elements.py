@@ -109,7 +109,7 @@ def resected_groups(an: Analysis) -> tuple[list[lv.LevelGroup], list[lv.LevelGro
         role = grp.role
         if role == "body":
             s0, s1 = an.sentences[sent]
-            verb = lv.has_resection_verb(an.text, s0, s1)
+            verb = lv.resection_verb_near(an.text, s0, s1, grp)
             if verb and not (an.labels(verb.start(), verb.end(), sent) & NOT_DONE):
                 role = "resection"
         if role != "resection" or sec.procedure_mentions != "counts" or sec.kind == "diagnosis":

@@ -41,6 +41,8 @@ class Grammar:
     before_chars: int
     after_chars: int
     resection_verbs: re.Pattern[str]
+    resection_roles: frozenset[str]
+    resection_gap: re.Pattern[str]
 
 
 @patterns.cached
@@ -77,6 +79,8 @@ def grammar() -> Grammar:
         before_chars=int(data.get("before_chars", 45)),
         after_chars=int(data.get("after_chars", 30)),
         resection_verbs=patterns.compile_regex(patterns.require(data, "resection_verbs_regex", str), data),
+        resection_roles=frozenset(data.get("resection_roles", ["resection", "body"])),
+        resection_gap=patterns.compile_regex(patterns.require(data, "resection_gap_regex", str), data),
     )
 
 
@@ -158,6 +162,10 @@ def find_groups(text: str, start: int, end: int) -> list[LevelGroup]:
         grp.text = text[grp.start:grp.end]
         best = None
         for t_start, t_end, role in triggers:
+            if role in g.resection_roles:
+                gap = text[t_end:grp.start] if t_end <= grp.start else text[grp.end:t_start]
+                if not g.resection_gap.match(gap):
+                    continue
             if t_end <= grp.start:
                 dist = grp.start - t_end
                 if dist <= g.before_chars and (best is None or dist < best[0]):
@@ -171,5 +179,8 @@ def find_groups(text: str, start: int, end: int) -> list[LevelGroup]:
     return groups
 
 
-def has_resection_verb(text: str, start: int, end: int) -> re.Match[str] | None:
-    return grammar().resection_verbs.search(text, start, end)
+def resection_verb_near(text: str, sent_start: int, sent_end: int, grp: LevelGroup) -> re.Match[str] | None:
+    """A resection verb in the sentence close enough to the level group to be about it."""
+    window = int(patterns.load("level.yml").get("body_verb_window_chars", 60))
+    lo, hi = max(sent_start, grp.start - window), min(sent_end, grp.end + window)
+    return grammar().resection_verbs.search(text, lo, hi)

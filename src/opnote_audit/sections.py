@@ -44,6 +44,8 @@ def _header_alt(name: str) -> str:
             out.append(r"(?:\(s\)|s)?")
         else:
             out.append(re.escape(part))
+    if not name.endswith(("(s)", "s")):
+        out.append(r"(?:\(s\)|s)?")  # "Procedure(s):", "Findings:"
     return "".join(out)
 
 
@@ -75,7 +77,8 @@ def _compiled():
     )
     inline_header = re.compile(rf"(?<=[\s.;])(?P<h>{alts})[ \t]*:", re.IGNORECASE)
     generic = patterns.compile_regex(data.get("generic_header_regex", r"[A-Z][A-Z ]{2,40}:"), data, flags=0)
-    generic_line = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<h>{generic.pattern})")
+    field = patterns.compile_regex(data.get("field_header_regex", r"[A-Z][A-Za-z ]{1,40}:"), data, flags=0)
+    generic_line = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<h>{generic.pattern}|{field.pattern})")
     abbrev = data.get("abbreviations") or []
     return line_header, inline_header, generic_line, table, abbrev
 
@@ -145,7 +148,8 @@ def find_sentences(text: str, sections: list[Section]) -> list[tuple[int, int]]:
         cuts.add(m.end())
     for s in sections:
         cuts.add(s.header_start)
-        cuts.add(s.start)
+        if s.id != "other":  # a field label ("Modifier 62 (co-surgery): [x] No") stays with its answer
+            cuts.add(s.start)
     ordered = sorted(cuts)
     spans = []
     for a, b in zip(ordered, ordered[1:]):
