@@ -86,12 +86,10 @@ def plan(
     glob: list[str] | None = None,
     exclude: list[str] | None = None,
     follow_symlinks: bool = False,
-    avoid: Path | None = None,
 ) -> Plan:
     """Discover the notes under ``paths`` (see :mod:`opnote_audit.discover`).
 
-    ``avoid`` (the resolved --output file) is never audited: it is the tool's own output.
-    Only paths are kept, so a plan for 10,000 notes takes about a megabyte.
+    Only names and paths are kept, so a plan for 10,000 notes takes a few megabytes.
     """
     from opnote_audit.discover import Skipped, iter_note_files
     from opnote_audit.readers import display_path
@@ -104,8 +102,6 @@ def plan(
     for found in iter_note_files(paths, glob=glob, exclude=exclude, follow_symlinks=follow_symlinks):
         if isinstance(found, Skipped):
             items.append(Item(file=_name(Path(found.path), root, display_path), skipped=found.reason))
-            continue
-        if avoid is not None and _same_file(found, avoid):
             continue
         items.append(Item(file=_name(found, root, display_path), path=os.fspath(found)))
     return Plan(items, root if root is not None else Path("."))
@@ -123,11 +119,23 @@ def _name(path: Path, root: Path | None, display) -> str:
     return display(path.as_posix())
 
 
-def _same_file(path: Path, other: Path) -> bool:
+def find_file(plan: Plan, target: str | Path) -> str | None:
+    """The name of the planned note that is ``target`` (same device and inode), if any."""
     try:
-        return path.resolve() == other or os.path.samefile(path, other)
+        info = os.stat(target)
     except OSError:
-        return False
+        return None
+    key = (info.st_dev, info.st_ino)
+    for item in plan.items:
+        if item.path is None:
+            continue
+        try:
+            other = os.stat(item.path)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == key:
+            return item.file
+    return None
 
 
 # ------------------------------------------------------------------ one note

@@ -299,7 +299,10 @@ def inspect_pack(folder: Path) -> Pack:
     files: list[PackFile] = []
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
         if path.name not in known:
-            raise ConfigError(f"{path}: site pack file has no built-in counterpart; allowed names: {', '.join(known)}")
+            close = difflib.get_close_matches(path.name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"{path}: site pack file has no built-in counterpart{hint}; "
+                              f"allowed names: {', '.join(known)}")
         data = patterns.load_yaml(path)
         if data is None:
             files.append(PackFile(path.name, path, {}))

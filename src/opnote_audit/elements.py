@@ -187,7 +187,8 @@ def decide_pathology(an: Analysis) -> Decision:
         items = vague + uncertain
         words = ", ".join(dict.fromkeys(m.text.lower() for m in items))
         notes["value"] = words
-        reason = "only symptoms or non-specific findings" if vague else "the diagnosis is only suspected"
+        reason = ("only symptoms, non-specific findings or diagnoses that do not call for a corpectomy" if vague
+                  else "the diagnosis is only suspected")
         return Decision(ElementResult("insufficient", [], _mev(an, items), f"{reason}: {words}"), notes)
     return Decision(ElementResult("missing", [], [], "no reason for the resection is given"), notes)
 
@@ -211,6 +212,8 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
     data = patterns.load("extent.yml")
     verb_re = _regex(data, "resection_verb_regex")
     amount_re = _regex(data, "amount_regex")
+    body_re = _regex(data, "body_regex")
+    body_window = int(data.get("body_window_chars", 50))
     fractions = {str(k).lower().replace("-", " "): float(v) for k, v in data.get("fractions", {}).items()}
     minimum = float(data.get("partial_minimum", 1 / 3))
     complete, partial, resection, ignored = [], [], [], []
@@ -222,6 +225,10 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
             hits = [h for h in verb_re.finditer(an.text, s0, s1) if not (h.start() >= m.start and h.end() <= m.end)]
             if not hits and not verb_re.search(m.text):
                 continue
+        if m.extra.get("needs_body"):
+            s0, s1 = an.sentences[m.sent]
+            if not body_re.search(an.text, max(s0, m.start - body_window), min(s1, m.end + body_window)):
+                continue
         if not m.counts_as_done():
             ignored.append(m)
             continue
@@ -232,6 +239,8 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
             sec = an.section_at(h.start())
             if sec.procedure_mentions != "counts" or an.labels(h.start(), h.end(), sent) & NOT_DONE:
                 continue
+            if not verb_re.search(an.text, s0, s1):
+                continue  # "the needle reached the posterior two thirds of the body" removes nothing
             raw = h.group("amount").lower()
             num = re.match(r"(\d{1,3}(?:\.\d+)?)", raw)
             share = float(num.group(1)) / 100 if num else fractions.get(raw.replace("-", " "))

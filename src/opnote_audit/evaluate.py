@@ -31,6 +31,7 @@ LEVEL_RE = re.compile(r"^[CTLS][1-9][0-2]?$")
 VALUE_KINDS = ("level", "segments", "extent", "pathology")   # value accuracy, in report order
 # value kind -> the element whose evidence explains a disagreement
 VALUE_ELEMENT = {"level": "level", "segments": "level", "extent": "extent", "pathology": "pathology"}
+CONTEXT_CHARS = 80   # note text kept on each side of a quoted match, within its line
 
 # (path, code, display name, modifier62) -> the audit result as a JSON-contract dict
 AuditFn = Callable[[Path, str, str, bool], dict]
@@ -204,6 +205,7 @@ def evaluate(gold_path: Path, notes_dir: Path | None = None, audit: AuditFn | No
     disagreements: list[Disagreement] = []
     for g in gold:
         res = audit(notes_dir / g.file, g.code, g.file, g.modifier62)
+        first = len(disagreements)
         for e in ELEMENTS:
             gs, ps = g.elements[e]["status"], res["elements"][e]["status"]
             confusion[e][gs][ps] += 1
@@ -216,6 +218,8 @@ def evaluate(gold_path: Path, notes_dir: Path | None = None, audit: AuditFn | No
             else:
                 disagreements.append(_disagree(g, res, VALUE_ELEMENT[kind],
                                                "segments" if kind == "segments" else "value", gv, pv))
+        if len(disagreements) > first:
+            _add_context(disagreements[first:], notes_dir / g.file)
     return _summary(gold_path, notes_dir, gold, confusion, values, disagreements)
 
 
@@ -243,6 +247,29 @@ def _value_pairs(g: GoldNote, res: dict) -> list[tuple[str, Any, Any]]:
 def _disagree(g: GoldNote, res: dict, element: str, fld: str, gold: Any, got: Any) -> Disagreement:
     el = res["elements"][element]
     return Disagreement(g.file, element, fld, gold, got, el.get("reason", ""), list(el["evidence"]))
+
+
+def _add_context(found: list[Disagreement], path: Path) -> None:
+    """Give each quoted match the surrounding text of its line (``context.before/after``)."""
+    from opnote_audit.readers import read_note
+
+    text = read_note(path).text
+    for d in found:
+        d.evidence = [_context(e, text) for e in d.evidence]
+
+
+def _context(e: dict, text: str) -> dict:
+    start, end = e.get("start"), e.get("end")
+    if e.get("text") is None or not isinstance(start, int) or not isinstance(end, int) \
+            or not 0 <= start <= end <= len(text):
+        return e
+    a = text.rfind("\n", 0, start) + 1
+    b = text.find("\n", end)
+    b = len(text) if b < 0 else b
+    before = text[max(a, start - CONTEXT_CHARS):start]
+    after = text[end:min(b, end + CONTEXT_CHARS)]
+    return {**e, "context": {"before": " ".join(before.split()) + (" " if before[-1:].isspace() else ""),
+                             "after": (" " if after[:1].isspace() else "") + " ".join(after.split())}}
 
 
 def _ratio(num: int, den: int, empty: float = 1.0) -> float:

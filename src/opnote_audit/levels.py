@@ -106,17 +106,23 @@ def _atoms(g: Grammar, text: str, start: int, end: int) -> list[tuple[int, int, 
     """(start, end, levels, is_range) of every level expression in text[start:end]."""
     out = []
     for m in g.level_re.finditer(text, start, end):
+        if m.group("cr"):
+            a_num, b_num = int(m.group("ca")), int(m.group("cb"))
+            letter = m.group("cr").upper()
+            if b_num == a_num + 1 and f"{letter}{b_num}" in g.order:
+                out.append((m.start(), m.end(), [f"{letter}{a_num}", f"{letter}{b_num}"], True))
+            continue
         r1, n1 = m.group("r1").upper(), int(m.group("n1"))
         a = f"{r1}{n1}"
         if a not in g.order:
             continue
-        if m.group("n2"):
-            r2 = (m.group("r2") or r1).upper()
-            b = f"{r2}{int(m.group('n2'))}"
+        if m.group("n2") or m.group("n3"):
+            r2 = (m.group("r2") or m.group("r3") or r1).upper()
+            b = f"{r2}{int(m.group('n2') or m.group('n3'))}"
             if b not in g.order:
                 out.append((m.start(), m.end(), [a], False))
                 continue
-            if g.order[b] < g.order[a] and not m.group("r2"):
+            if g.order[b] < g.order[a] and not (m.group("r2") or m.group("r3")):
                 # "L5-1"? not a level range; keep the first level
                 out.append((m.start(), m.end(), [a], False))
                 continue

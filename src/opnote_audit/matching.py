@@ -27,7 +27,7 @@ TERM_FILES = {
     "extent.yml": "extent",
     "neural.yml": "neural",
 }
-EXTRA_KEYS = ("requires_near", "excludes_near", "alone_conflict", "needs_resection_verb")
+EXTRA_KEYS = ("requires_near", "excludes_near", "alone_conflict", "needs_resection_verb", "needs_body")
 TERM_KEYS = {"label", "value", "phrases", "patterns", *EXTRA_KEYS}
 
 

@@ -16,23 +16,25 @@ from opnote_audit.commands import FailOn, fails, use_color, user_errors, write_o
 @user_errors
 def check(
     note: str = typer.Argument(..., help="The operative note: .txt, .docx, .pdf or .rtf; '-' reads standard input."),
-    code: str = typer.Option("63102", "--code", "-c", help="The code audited: 63102 (lumbar) or 63101 (thoracic)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="Output format: text or json."),
+    code: Optional[str] = typer.Option(None, "--code", "-c", help="The code audited: 63102 (lumbar, the default) or 63101 (thoracic)."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="Output format: text (default), json or html."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 when a finding reaches this severity."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding reaches this severity (default: error)."),
     no_evidence: bool = typer.Option(False, "--no-evidence", help="Leave quoted note text out of the output."),
     patterns_dir: List[str] = typer.Option([], "--patterns", help="A site pattern pack folder merged over the built-in patterns (repeatable)."),
     width: Optional[int] = typer.Option(None, "--width", help="Width of the text report (default 80, or the terminal's)."),
+    config_file: Optional[str] = typer.Option(None, "--config", help="Configuration file (default: the nearest .opnote-audit.toml or pyproject.toml [tool.opnote-audit])."),
 ) -> None:
     """Audit one operative note and report the documentation gaps."""
-    from opnote_audit import patterns
+    from opnote_audit import config
     from opnote_audit.audit import audit_file, audit_text
     from opnote_audit.errors import UsageError
     from opnote_audit.report import RenderOptions, render
     from opnote_audit.readers import note_from_bytes
 
-    if patterns_dir:
-        patterns.set_extra_dirs(patterns_dir)
+    eff = config.resolve({"code": code, "format": fmt, "fail-on": fail_on, "patterns": patterns_dir},
+                         config_file, Path.cwd())
+    code, fmt = eff.code, eff.format
     if output and note != "-" and Path(output).resolve() == Path(note).resolve():
         raise UsageError("--output must not be the note itself (the tool never writes a note)")
     if note == "-":
@@ -41,8 +43,9 @@ def check(
                             source={"format": src.format, "encoding": src.encoding, "chars": len(src.text)})
     else:
         result = audit_file(note, code=code)
+    result.findings = config.apply(result.findings, eff)
     color = use_color(sys.stdout) if output in (None, "-") else False
     text = render(result, fmt, RenderOptions(with_text=not no_evidence, color=color, width=width))
     write_output(text, output)
-    if fails(result.findings, fail_on.value):
+    if fails(result.findings, eff.fail_on):
         raise typer.Exit(1)

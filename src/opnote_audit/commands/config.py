@@ -17,36 +17,39 @@ from opnote_audit.cli import app
 from opnote_audit.commands import FailOn, user_errors, write_output
 
 
-def _show(value) -> str:
-    if value is None:
-        return "all rules"
+def _toml(value) -> str:
+    """A value written as TOML (strings, lists and inline tables are all the config holds)."""
     if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]" if value else "[]"
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {v}" for k, v in value.items()) + "}" if value else "{}"
-    return str(value)
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value))
 
 
 def render_text(eff) -> str:
-    """The effective configuration as aligned text."""
+    """The effective configuration as TOML, each line commented with where its value came from."""
     from opnote_audit.config import KEYS
 
-    lines = [f"config file: {eff.config_file or '(none)'}  [{eff.config_how}]", ""]
-    width = max(len(k) for k in KEYS)
+    lines = [f"# config file: {eff.config_file or '(none)'} [{eff.config_how}]"]
     values = dict(eff.values, patterns=[str(p) for p in eff.patterns])
+    body = []
     for key in KEYS:
-        lines.append(f"{key.ljust(width)}  {_show(values[key])}")
-        lines.append(f"{''.ljust(width)}    from: {eff.sources[key]}")
+        if key == "select" and values[key] is None:
+            body.append(("# select: every rule", eff.sources[key]))
+        else:
+            body.append((f"{key} = {_toml(values[key])}", eff.sources[key]))
+    width = max(len(b) for b, _ in body)
+    lines += [f"{b.ljust(width)}  # from: {src}" for b, src in body]
     lines.append("")
     if not eff.packs:
-        lines.append("site pattern packs: none (built-in patterns only)")
+        lines.append("# site pattern packs: none (built-in patterns only)")
     else:
-        lines.append("site pattern packs (merged over the built-in patterns, in this order):")
+        lines.append("# site pattern packs, merged over the built-in patterns in this order:")
         for pack in eff.packs:
-            lines.append(f"  {pack.folder}")
+            lines.append(f"#   {pack.folder}")
             for f in pack.files:
                 adds = ", ".join(f"{k} {v}" for k, v in f.adds.items()) or "empty"
-                lines.append(f"    {f.name}: {adds}")
+                lines.append(f"#     {f.name}: {adds}")
     return "\n".join(lines) + "\n"
 
 

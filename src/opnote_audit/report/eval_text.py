@@ -133,15 +133,29 @@ def show_value(v: Any) -> str:
     return str(v)
 
 
-def _quote(e: dict, room: int) -> str:
+def _quote(e: dict, room: int) -> Text:
+    """``line N: "...before MATCH after..."`` in at most ``room`` characters, match in bold."""
+    out = Text(f"line {e['line']}")
     if e.get("text") is None:
-        return f"line {e['line']}"
-    snippet = " ".join(str(e["text"]).split())
-    prefix = f"line {e['line']}: "
-    room = max(room - len(prefix) - 2, 20)
-    if len(snippet) > room:
-        snippet = snippet[:room - 3] + "..."
-    return f'{prefix}"{snippet}"'
+        return out
+    out.append(": ")
+    room = max(room - len(out) - 2, 24)
+    match = " ".join(str(e["text"]).split())
+    if len(match) > room:
+        match = match[:room - 3] + "..."
+    ctx = e.get("context") or {}
+    before, after = ctx.get("before", ""), ctx.get("after", "")
+    left = room - len(match)
+    keep_before = min(len(before), max(left // 2, left - len(after)))
+    keep_after = min(len(after), left - keep_before)
+    if keep_before < len(before):
+        before = "..." + before[len(before) - keep_before + 3:] if keep_before > 3 else ""
+    if keep_after < len(after):
+        after = after[:keep_after - 3] + "..." if keep_after > 3 else ""
+    out.append('"' + before)
+    out.append(match, style="bold")
+    out.append(after + '"')
+    return out
 
 
 def _disagreements(data: dict, opts: EvalRenderOptions, width: int) -> Group:
@@ -162,8 +176,12 @@ def _disagreements(data: dict, opts: EvalRenderOptions, width: int) -> Group:
             if d.get("reason"):
                 parts.append(Padding(Text(f"why: {d['reason']}", style="dim"), (0, 0, 0, 4)))
             ev = d.get("evidence") or []
+            if ev and all(e.get("text") is None for e in ev):
+                lines = ", ".join(dict.fromkeys(str(e["line"]) for e in ev))
+                parts.append(Padding(Text(f"line(s) {lines}"), (0, 0, 0, 4)))
+                continue
             for e in ev[:MAX_EVIDENCE]:
-                parts.append(Padding(Text(_quote(e, width - 4)), (0, 0, 0, 4)))
+                parts.append(Padding(_quote(e, width - 4), (0, 0, 0, 4)))
             if len(ev) > MAX_EVIDENCE:
                 parts.append(Text(f"    (+{len(ev) - MAX_EVIDENCE} more)", style="dim"))
             if not ev:
@@ -183,7 +201,8 @@ def strip_text(data: dict) -> dict:
     """A copy of the evaluation without quoted note text (evidence keeps line numbers)."""
     out = dict(data)
     out["disagreements"] = [
-        {**d, "evidence": [{**e, "text": None} for e in d.get("evidence") or []]} for d in data["disagreements"]
+        {**d, "evidence": [{k: (None if k == "text" else v) for k, v in e.items() if k != "context"}
+                           for e in d.get("evidence") or []]} for d in data["disagreements"]
     ]
     return out
 
