@@ -175,12 +175,13 @@ def decide_pathology(an: Analysis) -> Decision:
     imaging = _imaging(an, data)
     notes: dict[str, Any] = {"imaging": imaging, "ignored": ignored}
     if structural:
-        value, seen = [], set()
+        best: dict[str, tuple[int, int, str]] = {}  # category -> (term entry, -length, wording)
         for m in structural:
-            key = (m.label, m.text.lower())
-            if key not in seen:
-                seen.add(key)
-                value.append({"category": m.label, "text": m.text})
+            text = " ".join(m.text.split())
+            key = (m.extra.get("term_index", 0), -len(text), text)
+            if m.label not in best or key < best[m.label]:
+                best[m.label] = key
+        value = [{"category": c, "text": k[2]} for c, k in best.items()]
         cats = ", ".join(dict.fromkeys(v["category"] for v in value))
         return Decision(ElementResult("documented", value, _mev(an, structural), f"structural diagnosis: {cats}"), notes)
     if vague or uncertain:

@@ -169,6 +169,20 @@ def audit_note(path: Path, code: str, name: str, modifier62: bool) -> dict:
     return audit_file(path, code=code, modifier62=modifier62, display_name=name).to_dict()
 
 
+def caching_audit(audit: AuditFn | None = None) -> AuditFn:
+    """An auditor that audits each (path, code, modifier62) once (tests share it per session)."""
+    audit = audit or audit_note
+    cache: dict[tuple[str, str, bool], dict] = {}
+
+    def cached(path: Path, code: str, name: str, modifier62: bool) -> dict:
+        key = (str(Path(path).resolve()), code, modifier62)
+        if key not in cache:
+            cache[key] = audit(path, code, name, modifier62)
+        return cache[key]
+
+    return cached
+
+
 def pathology_categories(value: Any) -> list[str]:
     """Sorted distinct categories of a pathology value (dicts or plain names)."""
     cats: list[str] = []

@@ -37,6 +37,7 @@ class TermInfo:
     label: str
     value: str | None
     extra: dict[str, Any]
+    index: int = 0  # position of the term entry in its file
 
 
 def _validate_pattern(pat: Any, ctx: Any) -> list[dict]:
@@ -72,7 +73,7 @@ class TermMatcher:
         value = entry.get("value")
         extra = {k: entry[k] for k in EXTRA_KEYS if k in entry}
         key_id = nlp.vocab.strings.add(key)
-        self.info[key_id] = TermInfo(element, label, value, extra)
+        self.info[key_id] = TermInfo(element, label, value, extra, int(key.rsplit(":", 1)[1]))
         phrases = entry.get("phrases") or []
         pats = entry.get("patterns") or []
         if not phrases and not pats:
@@ -110,7 +111,7 @@ class TermMatcher:
                         start=span.start_char,
                         end=span.end_char,
                         text=span.text,
-                        extra=dict(info.extra, tok_start=span.start, tok_end=span.end),
+                        extra=dict(info.extra, tok_start=span.start, tok_end=span.end, term_index=info.index),
                     )
                 )
         mentions.sort(key=lambda m: (m.start, m.end))

@@ -111,8 +111,15 @@ def find_sections(text: str) -> list[Section]:
     sections = []
     for i, hs in enumerate(starts):
         content_start, info = hits[hs]
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        sections.append(Section(info["id"], info["kind"], info["mode"], hs, content_start, max(end, content_start)))
+        end = max(starts[i + 1] if i + 1 < len(starts) else len(text), content_start)
+        if info["kind"] == "personnel":
+            # "SURGEON: Dr. Lane" is a one-line field: what follows it is not personnel
+            nl = text.find("\n", content_start, end)
+            if nl != -1 and text[nl:end].strip():
+                sections.append(Section(info["id"], info["kind"], info["mode"], hs, content_start, nl))
+                sections.append(Section("text", "other", "counts", nl + 1, nl + 1, end))
+                continue
+        sections.append(Section(info["id"], info["kind"], info["mode"], hs, content_start, end))
     return sections
 
 

@@ -355,7 +355,7 @@ def render_index(records: list[dict], pages: list[str | None]) -> str:
     return _env().get_template("index.html.j2").render(
         rows=rows, errors=errors, summary=summary, script=Markup(script), csp=_csp(script),
         element_names=list(ELEMENTS), titles={e: _title(e) for e in ELEMENTS}, statuses=list(STATUSES),
-        status_rank=STATUS_RANK, rules=sorted({rule for row in rows for rule in row["rules"]}),
+        short={**{e: _title(e) for e in ELEMENTS}, "neural_elements": "Neural"}, status_rank=STATUS_RANK, rules=sorted({rule for row in rows for rule in row["rules"]}),
         colours=ELEMENT_COLOUR)
 
 

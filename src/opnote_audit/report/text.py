@@ -10,6 +10,7 @@ import io
 
 from rich import box
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -73,10 +74,10 @@ def build(data: dict) -> Group:
         codes = ", ".join(f"{c['code']}" + (f" x{c['units']}" if c["units"] != 1 else "") for c in data["suggested_codes"])
         head.append(f"\nThe note supports: {codes}")
     table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=True, pad_edge=False)
-    table.add_column("Element", no_wrap=True, ratio=2)
-    table.add_column("Status", no_wrap=True, ratio=2)
+    table.add_column("Element", no_wrap=True, min_width=15)
+    table.add_column("Status", no_wrap=True, min_width=14)
     table.add_column("Value", ratio=3)
-    table.add_column("Evidence", ratio=5)
+    table.add_column("Evidence", ratio=4)
     for name, el in data["elements"].items():
         table.add_row(ELEMENT_TITLE.get(name, name), Text(el["status"].replace("_", " "), style=STATUS_STYLE.get(el["status"], "")),
                       _value_text(name, el["value"]), _quote(el["evidence"]))
@@ -84,13 +85,14 @@ def build(data: dict) -> Group:
     if data["findings"]:
         parts.append(Text("Findings", style="bold underline"))
         for f in data["findings"]:
-            line = Text()
-            line.append(f"{f['severity'].upper():8}", style=SEVERITY_STYLE.get(f["severity"], ""))
-            line.append(f"{f['rule']}", style="bold")
-            where = f" (line {f['evidence'][0]['line']})" if f["evidence"] else ""
-            line.append(f"{where}: {f['message']}\n")
-            line.append(f"        Fix: {f['advice']}", style="italic")
-            parts.append(line)
+            head_line = Text()
+            head_line.append(f"{f['severity'].upper():8}", style=SEVERITY_STYLE.get(f["severity"], ""))
+            head_line.append(f["rule"], style="bold")
+            if f["evidence"]:
+                head_line.append(f"  (line {f['evidence'][0]['line']})")
+            parts.append(head_line)
+            parts.append(Padding(Text(f["message"]), (0, 0, 0, 8)))
+            parts.append(Padding(Text(f"Fix: {f['advice']}", style="italic"), (0, 0, 0, 8)))
     else:
         parts.append(Text("No findings.", style="green"))
     return Group(*parts)

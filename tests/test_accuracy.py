@@ -1,0 +1,108 @@
+"""Accuracy floors: the auditor against the project's gold labels.
+
+Two gold sets: the project corpus (tests/corpus/gold.jsonl, 45 invented notes) and the sample
+notes (sample_notes/labels.jsonl, 12 notes). Each note is audited once per session.
+
+The floors are the figures measured when the test was written, rounded DOWN to the percent
+(precision floors likewise). Raise a floor when accuracy improves; never lower one to make a
+change pass: fix the change or, if a gold label was wrong by the spec, fix the label and say so.
+
+False ``documented`` is the error a coder cannot afford (the claim goes out unsupported), so it
+is tested note by note: every (note, element) whose gold status is not ``documented`` must not
+be reported ``documented``. Known failures are listed by name in KNOWN_FALSE_DOCUMENTED and
+marked xfail(strict): a new one still fails, and a fixed one must be removed from the list.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+from opnote_audit.evaluate import caching_audit, evaluate, load_gold
+from opnote_audit.models import ELEMENTS
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = {
+    "corpus": (ROOT / "tests" / "corpus" / "gold.jsonl", ROOT / "tests" / "corpus" / "notes"),
+    "samples": (ROOT / "sample_notes" / "labels.jsonl", ROOT / "sample_notes"),
+}
+
+# Measured for issue 6: corpus 270/270 statuses; samples 72/72.
+STATUS_FLOOR = {"corpus": 1.00, "samples": 1.00}
+PRECISION_FLOOR = {
+    "corpus": {e: 1.00 for e in ELEMENTS},
+    "samples": {e: 1.00 for e in ELEMENTS},
+}
+# corpus pathology categories 43/45 = 95.6% (c22 negated "infection", c23 "retropulsion" in a tumor)
+VALUE_FLOOR = {
+    "corpus": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 0.95},
+    "samples": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 1.00},
+}
+# (gold set, file, element) reported `documented` although the gold label says otherwise
+KNOWN_FALSE_DOCUMENTED: set[tuple[str, str, str]] = set()
+
+_audit = caching_audit()
+
+
+@functools.cache
+def evaluation(name: str) -> dict:
+    gold, notes = GOLD[name]
+    return evaluate(gold, notes, audit=_audit)
+
+
+def percent(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+@pytest.mark.parametrize("name", list(GOLD))
+def test_status_accuracy_floor(name: str) -> None:
+    data = evaluation(name)
+    assert data["status_accuracy"] >= STATUS_FLOOR[name], (
+        f"{name}: status accuracy {data['status_correct']}/{data['status_total']} "
+        f"({percent(data['status_accuracy'])}) fell below {percent(STATUS_FLOOR[name])}")
+
+
+@pytest.mark.parametrize("name", list(GOLD))
+@pytest.mark.parametrize("element", ELEMENTS)
+def test_documented_precision_floor(name: str, element: str) -> None:
+    s = evaluation(name)["elements"][element]
+    assert s["documented_precision"] >= PRECISION_FLOOR[name][element], (
+        f"{name}: {element} documented precision {s['documented_tp']}/"
+        f"{s['documented_tp'] + s['documented_fp']} fell below {percent(PRECISION_FLOOR[name][element])}")
+
+
+@pytest.mark.parametrize("name", list(GOLD))
+@pytest.mark.parametrize("kind", ["level", "segments", "extent", "pathology"])
+def test_value_accuracy_floor(name: str, kind: str) -> None:
+    v = evaluation(name)["values"][kind]
+    assert v["accuracy"] >= VALUE_FLOOR[name][kind], (
+        f"{name}: {kind} value accuracy {v['correct']}/{v['total']} fell below {percent(VALUE_FLOOR[name][kind])}")
+
+
+def _not_documented_cases() -> list:
+    cases = []
+    for name, (gold, _) in GOLD.items():
+        for g in load_gold(gold):
+            for e in ELEMENTS:
+                if g.elements[e]["status"] == "documented":
+                    continue
+                marks = []
+                if (name, g.file, e) in KNOWN_FALSE_DOCUMENTED:
+                    marks.append(pytest.mark.xfail(strict=True, reason="known false documented (see report)"))
+                cases.append(pytest.param(name, g.file, e, id=f"{name}:{g.file}:{e}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("name, file, element", _not_documented_cases())
+def test_no_false_documented(name: str, file: str, element: str) -> None:
+    hits = [d for d in evaluation(name)["false_documented_notes"] if (d["file"], d["element"]) == (file, element)]
+    assert not hits, f"{file}: {element} reported documented, gold says {hits[0]['gold']}"
+
+
+def test_the_floors_cover_every_note() -> None:
+    """The accuracy figures are over every labelled note of each set (none skipped)."""
+    assert evaluation("corpus")["notes"] == 45 and evaluation("corpus")["status_total"] == 270
+    assert evaluation("samples")["notes"] == 12 and evaluation("samples")["status_total"] == 72
+    assert evaluation("corpus")["values"]["segments"]["total"] == 45
