@@ -94,7 +94,5 @@ def analyze(original: str) -> Analysis:
             m.labels = lab
             an._labels_cache[(sent, m.start, m.end)] = lab
 
-    for i, (s0, s1) in enumerate(sentences):
-        for grp in levels_mod.find_groups(text, s0, s1):
-            an.level_groups.append((i, grp))
+    an.level_groups = levels_mod.find_all_groups(text, sentences)
     return an

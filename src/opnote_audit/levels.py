@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from opnote_audit import patterns
@@ -68,13 +69,13 @@ def grammar() -> Grammar:
         order={lv: i for i, lv in enumerate(seq)},
         sequence=seq,
         level_re=patterns.compile_regex(patterns.require(data, "level_regex", str), data, flags=0),
-        ordinal_re=patterns.compile_regex(patterns.require(data, "ordinal_regex", str), data),
+        ordinal_re=patterns.compile_regex(patterns.require(data, "ordinal_regex", str), data, flags=0),
         ordinals=ordinals,
         region_words={str(k).lower(): v for k, v in patterns.require(data, "region_words", dict).items()},
         regions=regions,
         list_joiner=patterns.compile_regex(patterns.require(data, "list_joiner_regex", str), data),
         range_joiner=patterns.compile_regex(patterns.require(data, "range_joiner_regex", str), data),
-        role_re=re.compile(rf"\b(?:{alts})\b", re.IGNORECASE),
+        role_re=re.compile(rf"\b(?:{alts})\b"),  # run on lower-cased text: no IGNORECASE needed
         role_of=role_of,
         before_chars=int(data.get("before_chars", 45)),
         after_chars=int(data.get("after_chars", 30)),
@@ -102,10 +103,16 @@ def _expand(g: Grammar, a: str, b: str) -> list[str]:
     return g.sequence[i:j + 1]
 
 
-def _atoms(g: Grammar, text: str, start: int, end: int) -> list[tuple[int, int, list[str], bool]]:
-    """(start, end, levels, is_range) of every level expression in text[start:end]."""
+def _word_start(text: str, pos: int) -> bool:
+    return pos == 0 or not text[pos - 1].isalnum()
+
+
+def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str], bool]]:
+    """(start, end, levels, is_range) of every level expression in the text, in order."""
     out = []
-    for m in g.level_re.finditer(text, start, end):
+    for m in g.level_re.finditer(text):
+        if not _word_start(text, m.start()):
+            continue
         if m.group("cr"):
             a_num, b_num = int(m.group("ca")), int(m.group("cb"))
             letter = m.group("cr").upper()
@@ -129,9 +136,11 @@ def _atoms(g: Grammar, text: str, start: int, end: int) -> list[tuple[int, int, 
             out.append((m.start(), m.end(), _expand(g, a, b), True))
         else:
             out.append((m.start(), m.end(), [a], False))
-    for m in g.ordinal_re.finditer(text, start, end):
-        n = g.ordinals.get(m.group("ord").lower())
-        letter = g.region_words.get(m.group("region").lower())
+    for m in g.ordinal_re.finditer(lower):
+        if not _word_start(lower, m.start()):
+            continue
+        n = g.ordinals.get(m.group("ord"))
+        letter = g.region_words.get(m.group("region"))
         lv = f"{letter}{n}"
         if lv in g.order:
             out.append((m.start(), m.end(), [lv], False))
@@ -139,10 +148,32 @@ def _atoms(g: Grammar, text: str, start: int, end: int) -> list[tuple[int, int, 
     return out
 
 
+def find_all_groups(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, LevelGroup]]:
+    """Level groups of the whole text as (sentence index, group), each with its role."""
+    g = grammar()
+    lower = text.lower() if len(text.lower()) == len(text) else text
+    atoms = _atoms(g, text, lower)
+    if not atoms:
+        return []
+    starts = [s for s, _ in sentences]
+    by_sent: dict[int, list] = {}
+    for atom in atoms:
+        i = bisect_right(starts, atom[0]) - 1
+        if i >= 0 and atom[1] <= sentences[i][1]:
+            by_sent.setdefault(i, []).append(atom)
+    out = []
+    for i in sorted(by_sent):
+        s0, s1 = sentences[i]
+        out += [(i, grp) for grp in _groups(g, text, lower, s0, s1, by_sent[i])]
+    return out
+
+
 def find_groups(text: str, start: int, end: int) -> list[LevelGroup]:
     """Level groups in one sentence text[start:end], each with its role."""
-    g = grammar()
-    atoms = _atoms(g, text, start, end)
+    return [grp for _, grp in find_all_groups(text[:end], [(start, end)])]
+
+
+def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> list[LevelGroup]:
     groups: list[LevelGroup] = []
     for a_start, a_end, levels, _ in atoms:
         if groups:
@@ -160,10 +191,8 @@ def find_groups(text: str, start: int, end: int) -> list[LevelGroup]:
                 last.atoms.append((a_start, a_end))
                 continue
         groups.append(LevelGroup(a_start, a_end, list(levels), "", atoms=[(a_start, a_end)]))
-    if not groups:
-        return groups
-    triggers = [(m.start(), m.end(), g.role_of.get(re.sub(r"\s+", " ", m.group().lower()), "unknown"))
-                for m in g.role_re.finditer(text, start, end)]
+    triggers = [(m.start(), m.end(), g.role_of.get(re.sub(r"\s+", " ", m.group()), "unknown"))
+                for m in g.role_re.finditer(lower, start, end)]
     for grp in groups:
         grp.text = text[grp.start:grp.end]
         best = None

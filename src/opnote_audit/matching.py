@@ -1,8 +1,12 @@
 """Term matching: compile the term lists of ``patterns/`` into spaCy matchers, find mentions.
 
 Each element file (approach, pathology, extent, neural) holds ``terms``: a label, an optional
-value, literal ``phrases`` (PhraseMatcher on lower-cased tokens) and token ``patterns``
-(Matcher). Matches of one label of one file are resolved longest-first so "metastatic renal cell
+value, literal ``phrases`` (PhraseMatcher on lower-cased tokens), token ``patterns`` (Matcher)
+and ``regex`` (matched on the text, for dictation misspellings a token pattern cannot spell).
+
+Speed: the Matcher costs time for every token and pattern, so it runs only on short windows
+that start at an *anchor*, the literal first token of a pattern, found by the PhraseMatcher
+together with the phrases. A pattern whose first token is not a literal runs on the whole doc. Matches of one label of one file are resolved longest-first so "metastatic renal cell
 carcinoma" wins over "carcinoma"; matches of different labels or files may overlap.
 """
 
@@ -28,7 +32,9 @@ TERM_FILES = {
     "neural.yml": "neural",
 }
 EXTRA_KEYS = ("requires_near", "excludes_near", "alone_conflict", "needs_resection_verb", "needs_body")
-TERM_KEYS = {"label", "value", "phrases", "patterns", *EXTRA_KEYS}
+TERM_KEYS = {"label", "value", "phrases", "patterns", "regex", *EXTRA_KEYS}
+ANCHOR_KEY = "__anchor__"
+UNBOUNDED = 12  # tokens a "*" or "+" may take, for the Matcher's window
 
 
 @dataclass
@@ -38,6 +44,34 @@ class TermInfo:
     value: str | None
     extra: dict[str, Any]
     index: int = 0  # position of the term entry in its file
+
+
+def _anchors(pattern: list[dict]) -> set[str] | None:
+    """The literal lower-case words a pattern can start with, or None when it has none."""
+    first = pattern[0]
+    if first.get("OP") in ("?", "*") or (isinstance(first.get("OP"), str) and first["OP"].startswith("{0")):
+        return None
+    for attr in ("LOWER", "ORTH", "TEXT", "NORM"):
+        spec = first.get(attr)
+        if isinstance(spec, str):
+            return {spec.lower()}
+        if isinstance(spec, dict) and isinstance(spec.get("IN"), list) and len(spec) == 1:
+            return {str(w).lower() for w in spec["IN"]}
+    return None
+
+
+def _max_len(pattern: list[dict]) -> int:
+    total = 0
+    for tok in pattern:
+        op = tok.get("OP")
+        if op in (None, "!", "?", "1"):
+            total += 1
+        elif op in ("*", "+"):
+            total += UNBOUNDED
+        else:
+            nums = [int(x) for x in op.strip("{}").split(",") if x.strip().isdigit()]
+            total += max(nums) if nums else UNBOUNDED
+    return total
 
 
 def _validate_pattern(pat: Any, ctx: Any) -> list[dict]:
@@ -57,6 +91,10 @@ class TermMatcher:
         self.phrase = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.matcher = Matcher(nlp.vocab, validate=True)
         self.info: dict[int, TermInfo] = {}
+        self.regexes: list[tuple[Any, int]] = []  # (compiled regex, term key id)
+        self.anchor_words: set[str] = set()
+        self.unanchored = False
+        self.window = 1
         for fname, element in TERM_FILES.items():
             data = patterns.load(fname)
             name = f"patterns/{fname}"
@@ -66,6 +104,9 @@ class TermMatcher:
             if element == "pathology" and "imaging" in data:
                 img = data["imaging"]
                 self._add(nlp, "imaging", {"label": "imaging", "phrases": img.get("phrases", [])}, "imaging:0", name)
+        if self.anchor_words:
+            self.anchor_id = nlp.vocab.strings.add(ANCHOR_KEY)
+            self.phrase.add(ANCHOR_KEY, [nlp.make_doc(w) for w in sorted(self.anchor_words)])
 
     def _add(self, nlp: Language, element: str, entry: Any, key: str, name: str) -> None:
         patterns.check_keys(entry, TERM_KEYS, name)
@@ -76,8 +117,14 @@ class TermMatcher:
         self.info[key_id] = TermInfo(element, label, value, extra, int(key.rsplit(":", 1)[1]))
         phrases = entry.get("phrases") or []
         pats = entry.get("patterns") or []
-        if not phrases and not pats:
-            raise PatternError(f"{patterns.where(entry, name)}: a term needs 'phrases' or 'patterns'")
+        regexes = entry.get("regex") or []
+        if isinstance(regexes, str):
+            regexes = [regexes]
+        if not phrases and not pats and not regexes:
+            raise PatternError(f"{patterns.where(entry, name)}: a term needs 'phrases', 'patterns' or 'regex'")
+        for rx in regexes:
+            # matched case-sensitively on the lower-cased text: far faster than IGNORECASE
+            self.regexes.append((patterns.compile_regex(rx, entry, flags=0), key_id))
         if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
             raise PatternError(f"{patterns.where(entry, name)}: 'phrases' must be a list of non-empty strings")
         if phrases:
@@ -85,18 +132,57 @@ class TermMatcher:
         if pats:
             if not isinstance(pats, list):
                 raise PatternError(f"{patterns.where(entry, name)}: 'patterns' must be a list of token patterns")
+            checked = [_validate_pattern(p, entry) for p in pats]
+            for p in checked:
+                words = _anchors(p)
+                if words is None:
+                    self.unanchored = True
+                else:
+                    self.anchor_words |= words
+                self.window = max(self.window, _max_len(p))
             try:
-                self.matcher.add(key, [_validate_pattern(p, entry) for p in pats])
+                self.matcher.add(key, checked)
             except (ValueError, KeyError, TypeError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise PatternError(f"{patterns.where(entry, name)}: invalid token pattern: {first}") from None
 
+    def _token_matches(self, doc: Doc, phrase_hits) -> list[tuple[int, int, int]]:
+        """Matcher hits, run on windows that start at anchors (or the whole doc)."""
+        if self.unanchored:
+            return list(self.matcher(doc))
+        windows: list[list[int]] = []
+        for match_id, start, _ in phrase_hits:
+            if match_id != self.anchor_id:
+                continue
+            end = min(len(doc), start + self.window)
+            if windows and start <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], end)
+            else:
+                windows.append([start, end])
+        out = []
+        for a, b in windows:
+            out += [(mid, a + s, a + e) for mid, s, e in self.matcher(doc[a:b])]
+        return out
+
     def __call__(self, doc: Doc) -> list[Mention]:
+        phrase_hits = sorted(self.phrase(doc), key=lambda h: h[1])
+        hits = [h for h in phrase_hits if not self.anchor_words or h[0] != self.anchor_id]
+        hits += self._token_matches(doc, phrase_hits)
+        text = doc.text
+        lower = text.lower()
+        if len(lower) != len(text):  # a character whose lower case is longer: keep offsets exact
+            lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        for rx, key_id in self.regexes:
+            for m in rx.finditer(lower):
+                if m.start() and lower[m.start() - 1].isalnum():
+                    continue  # a term starts at a word edge
+                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                if span is not None and len(span):
+                    hits.append((key_id, span.start, span.end))
         by_element: dict[str, list] = {}
-        for match_id, start, end in list(self.phrase(doc)) + list(self.matcher(doc)):
+        for match_id, start, end in hits:
             info = self.info[match_id]
             span = doc[start:end]
-            span.label_ = f"{info.element}"
             by_element.setdefault(f"{info.element}/{info.label}", []).append((span, info))
         mentions: list[Mention] = []
         for items in by_element.values():

@@ -21,13 +21,11 @@ def get_nlp():
     nlp.max_length = MAX_CHARS
     data = patterns.load("level.yml")
     token_re = patterns.compile_regex(data.get("token_regex"), data, flags=0)
-    level_token = re.compile(rf"^(?:{token_re.pattern})$")
-    default_match = nlp.tokenizer.token_match
-
-    def token_match(text: str):
-        return level_token.match(text) or (default_match(text) if default_match else None)
-
-    nlp.tokenizer.token_match = token_match
+    if nlp.tokenizer.token_match is not None:  # pragma: no cover - English has none today
+        level_token = re.compile(rf"^(?:{token_re.pattern})$|{nlp.tokenizer.token_match.__self__.pattern}")
+    else:
+        level_token = re.compile(rf"^(?:{token_re.pattern})$")
+    nlp.tokenizer.token_match = level_token.match  # a compiled regex: no Python call per token
     return nlp
 
 

@@ -30,10 +30,12 @@ class Section:
     end: int
 
 
+_NEWLINE = re.compile(r"\n")
 PREAMBLE = Section("preamble", "other", "counts", 0, 0, 0)
 
 
-def _header_alt(name: str) -> str:
+def _header_alt(name: str, upper: bool = False) -> str:
+    """A header name as a regex: loose about spaces, hyphens and a plural "s" or "(s)"."""
     out = []
     for part in re.split(r"(\s+|-|\(s\))", name.strip()):
         if not part:
@@ -41,11 +43,11 @@ def _header_alt(name: str) -> str:
         if part.isspace() or part == "-":
             out.append(r"[\s_-]*")
         elif part == "(s)":
-            out.append(r"(?:\(s\)|s)?")
+            out.append(r"(?:\(S\)|S)?" if upper else r"(?:\(s\)|s)?")
         else:
-            out.append(re.escape(part))
+            out.append(re.escape(part.upper() if upper else part))
     if not name.endswith(("(s)", "s")):
-        out.append(r"(?:\(s\)|s)?")  # "Procedure(s):", "Findings:"
+        out.append(r"(?:\(S\)|S)?" if upper else r"(?:\(s\)|s)?")  # "Procedure(s):", "Findings:"
     return "".join(out)
 
 
@@ -72,13 +74,14 @@ def _compiled():
     for name, info in by_alt:
         table.setdefault(re.sub(r"[\s_-]+", " ", name.replace("(s)", "")), info)
     alts = "|".join(_header_alt(n) for n, _ in by_alt)
-    line_header = re.compile(
-        rf"(?:^|(?<=\n))[ \t]*(?:\d{{1,2}}[.)]\s*)?(?P<h>{alts})[ \t]*(?::|(?=\n|$))", re.IGNORECASE
-    )
-    inline_header = re.compile(rf"(?<=[\s.;])(?P<h>{alts})[ \t]*:", re.IGNORECASE)
+    # tried only at line starts (with .match), so the long alternation costs little
+    line_header = re.compile(rf"[ \t]*(?:\d{{1,2}}[.)]\s*)?(?P<h>{alts})[ \t]*(?::|(?=\n|$))", re.IGNORECASE)
+    # inside a line a header counts only in capitals: match case-sensitively, far faster
+    upper_alts = "|".join(_header_alt(n, upper=True) for n, _ in by_alt)
+    inline_header = re.compile(rf"(?<=[\s.;])(?P<h>{upper_alts})[ \t]*:")
     generic = patterns.compile_regex(data.get("generic_header_regex", r"[A-Z][A-Z ]{2,40}:"), data, flags=0)
     field = patterns.compile_regex(data.get("field_header_regex", r"[A-Z][A-Za-z ]{1,40}:"), data, flags=0)
-    generic_line = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<h>{generic.pattern}|{field.pattern})")
+    generic_line = re.compile(rf"[ \t]*(?P<h>{generic.pattern}|{field.pattern})")
     abbrev = data.get("abbreviations") or []
     return line_header, inline_header, generic_line, table, abbrev
 
@@ -96,17 +99,21 @@ def find_sections(text: str) -> list[Section]:
     """Sections in order; text before the first header belongs to no section."""
     line_header, inline_header, generic_line, table, _ = _compiled()
     hits: dict[int, tuple[int, dict]] = {}
-    for m in line_header.finditer(text):
-        hits[m.start("h")] = (m.end(), _lookup(table, m.group("h")))
+    line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+    for pos in line_starts:
+        m = line_header.match(text, pos)
+        if m:
+            hits[m.start("h")] = (m.end(), _lookup(table, m.group("h")))
     for m in inline_header.finditer(text):
-        h = m.group("h")
         inside = any(k <= m.start("h") < v[0] for k, v in hits.items())
-        if h.isupper() and not inside:
-            hits[m.start("h")] = (m.end(), _lookup(table, h))
-    for m in generic_line.finditer(text):
-        s = m.start("h")
-        if not any(s <= k < m.end() or k <= s < v[0] for k, v in hits.items()):
-            hits[s] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
+        if not inside and m.start("h") not in hits:
+            hits[m.start("h")] = (m.end(), _lookup(table, m.group("h")))
+    for pos in line_starts:
+        m = generic_line.match(text, pos)
+        if m:
+            s = m.start("h")
+            if not any(s <= k < m.end() or k <= s < v[0] for k, v in hits.items()):
+                hits[s] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
     starts = sorted(hits)
     sections = []
     for i, hs in enumerate(starts):
