@@ -206,10 +206,14 @@ def _combine(rules: Sequence[Rule]) -> re.Pattern[str] | None:
 
 # ---------------------------------------------------------------- the engine
 
+SCOPE_CACHE_SIZE = 4096  # sentences whose trigger scopes are remembered
+
+
 class ContextEngine:
     """Decides which context labels apply to target spans inside one sentence."""
 
     def __init__(self, rules: Sequence[Rule], labels: Iterable[str], abbreviations: Iterable[str] = ()):
+        self._scope_cache: dict[str, list] = {}
         self.rules = tuple(rules)
         self.labels = frozenset(labels)
         self.abbreviations = frozenset(a.lower().rstrip(".") for a in abbreviations)
@@ -293,8 +297,13 @@ class ContextEngine:
 
     def labels_in_sentence(self, sentence: str, spans: list[tuple[int, int]]) -> list[frozenset[str]]:
         """One label set per span; spans are (start, end) offsets relative to ``sentence``.
-        Triggers are found once per sentence, then each span is checked."""
-        scopes = self._scopes(sentence)
+        Triggers are found once per sentence (and remembered for the next call on the same
+        sentence), then each span is checked."""
+        scopes = self._scope_cache.get(sentence)
+        if scopes is None:
+            if len(self._scope_cache) >= SCOPE_CACHE_SIZE:
+                self._scope_cache.clear()
+            scopes = self._scope_cache[sentence] = self._scopes(sentence)
         out = []
         for span in spans:
             labels: set[str] = set()
