@@ -139,11 +139,23 @@ def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str],
     for m in g.ordinal_re.finditer(lower):
         if not _word_start(lower, m.start()):
             continue
-        n = g.ordinals.get(m.group("ord"))
         letter = g.region_words.get(m.group("region"))
-        lv = f"{letter}{n}"
-        if lv in g.order:
-            out.append((m.start(), m.end(), [lv], False))
+        words = re.findall(r"[a-z0-9]+", m.group("ords"))
+        levels: list[str] = []
+        is_range = False
+        for w in words:
+            if w in ("through", "to"):
+                is_range = True
+            elif w in g.ordinals:
+                lv = f"{letter}{g.ordinals[w]}"
+                if lv in g.order:
+                    if is_range and levels:
+                        levels += [x for x in _expand(g, levels[-1], lv) if x not in levels]
+                    elif lv not in levels:
+                        levels.append(lv)
+                is_range = False
+        if levels:
+            out.append((m.start(), m.end(), levels, len(levels) > 1))
     out.sort()
     return out
 
