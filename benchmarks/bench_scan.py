@@ -5,6 +5,8 @@ For each size N (default 100, 1,000, 10,000) the notes are generated once with
 --output /dev/null --quiet --workers W`` runs as a subprocess for each W. Reported:
 
 - ``notes/s``: N / wall time of the whole command (start-up included), median of runs;
+- ``CPU s``: user + system CPU seconds of the scan process and its workers (median),
+  a figure that a busy machine disturbs less than the wall time;
 - ``peak RSS``: the largest single process (``os.wait4`` rusage of the scan process,
   which includes its reaped pool workers), and the peak of the summed RSS of the
   process tree (psutil polling every 20 ms), both in MiB, the highest over the runs.
@@ -82,7 +84,8 @@ def run_once(folder: Path, workers: int) -> dict:
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1):
         raise SystemExit(f"scan failed with exit {proc.returncode}: {stderr.strip()[:300]}")
-    return {"wall": wall, "max_rss_mib": usage.ru_maxrss / 1024, "tree_rss_mib": tree_peak[0] / 2**20}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "max_rss_mib": usage.ru_maxrss / 1024, "tree_rss_mib": tree_peak[0] / 2**20}
 
 
 def bench(sizes: list[int], workers: list[int], runs: int | None, work: Path, seed: int) -> list[dict]:
@@ -97,6 +100,7 @@ def bench(sizes: list[int], workers: list[int], runs: int | None, work: Path, se
                 "notes": n, "workers": w, "runs": repeat,
                 "seconds": round(wall, 2),
                 "notes_per_s": round(n / wall, 1),
+                "cpu_seconds": round(statistics.median(s["cpu"] for s in samples), 2),
                 "peak_rss_mib": round(max(s["max_rss_mib"] for s in samples), 1),
                 "peak_tree_rss_mib": round(max(s["tree_rss_mib"] for s in samples), 1),
             })
@@ -106,10 +110,10 @@ def bench(sizes: list[int], workers: list[int], runs: int | None, work: Path, se
 
 def _line(row: dict) -> str:
     return (f"{row['notes']:>7,} {row['workers']:>7} {row['runs']:>4} {row['seconds']:>9.2f} "
-            f"{row['notes_per_s']:>9.1f} {row['peak_rss_mib']:>11.1f} {row['peak_tree_rss_mib']:>13.1f}")
+            f"{row['notes_per_s']:>9.1f} {row['cpu_seconds']:>8.1f} {row['peak_rss_mib']:>11.1f} {row['peak_tree_rss_mib']:>13.1f}")
 
 
-HEADER = f"{'notes':>7} {'workers':>7} {'runs':>4} {'seconds':>9} {'notes/s':>9} {'peak RSS MiB':>11} {'tree RSS MiB':>13}"
+HEADER = f"{'notes':>7} {'workers':>7} {'runs':>4} {'seconds':>9} {'notes/s':>9} {'CPU s':>8} {'peak RSS MiB':>11} {'tree RSS MiB':>13}"
 
 
 def main() -> None:

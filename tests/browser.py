@@ -75,3 +75,13 @@ def screenshot(url: str, out: Path, width: int = 1280, height: int = 1600, budge
     if not out.is_file():
         raise RuntimeError(f"chromium wrote no screenshot to {out}")
     return out
+
+
+def print_pdf(url: str, out: Path, budget_ms: int = 3000) -> Path:
+    """The page printed to PDF (print CSS applied), without header and footer."""
+    out = Path(out).resolve()
+    _run(url, [f"--print-to-pdf={out}", "--no-pdf-header-footer", f"--virtual-time-budget={budget_ms}"],
+         cwd=out.parent)
+    if not out.is_file():
+        raise RuntimeError(f"chromium wrote no PDF to {out}")
+    return out

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opnote_audit import config, patterns, rules
-from opnote_audit.errors import ConfigError
+from opnote_audit.errors import ConfigError, UsageError
 
 REPO = Path(__file__).resolve().parent.parent
 NOTE = REPO / "tests" / "fixtures" / "site_pack_note.txt"   # findings: approach-missing, extent-unstated
@@ -197,6 +197,25 @@ def test_check_command_line_beats_the_config_file(tmp_path, monkeypatch):
     assert not result.stdout.lstrip().startswith("{")
 
 
+def test_format_for_a_command(tmp_path):
+    check_formats, scan_formats = ("text", "json", "html"), ("table", "jsonl", "csv")
+    eff = config.resolve({}, None, tmp_path)
+    assert (eff.format_for(check_formats, "text"), eff.format_for(scan_formats, "table")) == ("text", "table")
+    write(tmp_path / ".opnote-audit.toml", 'format = "jsonl"\n')
+    eff = config.resolve({}, None, tmp_path)
+    assert (eff.format_for(check_formats, "text"), eff.format_for(scan_formats, "table")) == ("text", "jsonl")
+    eff = config.resolve({"format": "jsonl"}, None, tmp_path / "..")
+    assert eff.format_for(check_formats, "text") == "jsonl"   # given on the command line: the command rejects it
+
+
+def test_check_keeps_its_default_when_the_file_names_a_scan_format(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / ".opnote-audit.toml", 'format = "csv"\nfail-on = "never"\n')
+    result = run(["check", str(NOTE), "--no-evidence"])
+    assert result.exit_code == 0
+    assert "approach-missing" in result.stdout and not result.stdout.startswith("file,")
+
+
 def test_check_config_option_and_code_from_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg = write(tmp_path / "other.toml", 'code = "63101"\nformat = "json"\nselect = ["level-region-conflict"]\n')
@@ -219,13 +238,13 @@ def test_config_command_shows_values_and_sources(tmp_path, monkeypatch):
     src = str(path.resolve())
     assert result.stdout.splitlines() == [
         f"# config file: {src} [found from {tmp_path.resolve()}]",
-        f'code = "63101"                                # from: {src}',
-        'fail-on = "warning"                           # from: command line',
-        "# select: every rule                          # from: default",
-        f'ignore = ["pathology-no-imaging"]             # from: {src}',
-        f'severity = {{mention-not-counted = "warning"}}  # from: {src}',
-        "patterns = []                                 # from: default",
-        'format = "text"                               # from: default',
+        f'code = "63101"                                           # from: {src}',
+        'fail-on = "warning"                                      # from: command line',
+        "# select: every rule                                     # from: default",
+        f'ignore = ["pathology-no-imaging"]                        # from: {src}',
+        f'severity = {{mention-not-counted = "warning"}}             # from: {src}',
+        "patterns = []                                            # from: default",
+        "# format: each command's own (check: text, scan: table)  # from: default",
         "",
         "# site pattern packs: none (built-in patterns only)",
     ]
@@ -299,10 +318,19 @@ def test_missing_pattern_folder(tmp_path):
         f"{tmp_path.resolve() / 'no-such-pack'} (allowed: existing folders, relative to {tmp_path.resolve()})")
 
 
-def test_missing_pattern_folder_on_the_command_line(tmp_path):
-    assert config_error({"patterns": ["gone"]}, None, tmp_path) == (
-        f"command line: 'patterns' names a pattern folder that does not exist: {tmp_path / 'gone'} "
-        f"(allowed: existing folders, relative to {tmp_path})")
+def usage_error(cli: dict, cwd: Path) -> str:
+    with pytest.raises(UsageError) as info:
+        config.resolve(cli, None, cwd)
+    return str(info.value)
+
+
+def test_command_line_errors_use_the_option_names(tmp_path):
+    assert usage_error({"patterns": ["gone"]}, tmp_path) == "gone: pattern folder not found (given with --patterns)"
+    assert usage_error({"code": "63999"}, tmp_path) == "unknown --code 63999: choose one of 63101, 63102"
+    assert usage_error({"select": ["E501"]}, tmp_path) == (
+        "--select names unknown rule id 'E501'; allowed: the ids listed by `opnote-audit rules`")
+    # --format is left to the command, which knows the formats it renders
+    assert config.resolve({"format": "jsonl"}, None, tmp_path).format == "jsonl"
 
 
 @pytest.mark.parametrize("text, message", [

@@ -20,7 +20,9 @@ def auditable_codes() -> list[str]:
 
 
 def audit_text(text: str, code: str = "63102", file: str = "<text>", modifier62: bool = False,
-               source: dict | None = None) -> AuditResult:
+               source: dict | None = None, claim=None) -> AuditResult:
+    """Audit a note's text; with ``claim`` (a :class:`opnote_audit.claim.ClaimInput`) also review
+    the billed codes and diagnoses: modifier 62 then comes from the claim."""
     if code not in auditable_codes():
         raise UsageError(f"unknown --code {code}: choose one of {', '.join(auditable_codes())}")
     code_info = el.load_code(code)
@@ -33,6 +35,8 @@ def audit_text(text: str, code: str = "63102", file: str = "<text>", modifier62:
     level = el.decide_level(an, code_info, resection_described)
     pathology = el.decide_pathology(an)
     neural = el.decide_neural(an, level.notes.get("resected", []))
+    if claim is not None:
+        modifier62 = claim.modifier62
     cosurgeon = el.decide_cosurgeon(an, modifier62)
     decisions = {
         "approach": approach, "level": level, "pathology": pathology,
@@ -44,14 +48,23 @@ def audit_text(text: str, code: str = "63102", file: str = "<text>", modifier62:
         "imaging_cited": bool(pathology.notes.get("imaging")),
         "cosurgery": bool(cosurgeon.notes.get("applies")),
     }
+    suggested = suggest_codes(decisions, code)
+    claim_data = None
+    if claim is not None:
+        from opnote_audit import claim as claim_mod
+
+        reviewed = claim_mod.review(an, decisions, claim, code, suggested)
+        findings.extend(reviewed.findings)
+        claim_data = reviewed.data
     return AuditResult(
         file=file,
         code=code,
         elements={k: d.result for k, d in decisions.items()},
         findings=findings,
-        suggested_codes=suggest_codes(decisions, code),
+        suggested_codes=suggested,
         facts=facts,
         source=source or {},
+        claim=claim_data,
     )
 
 
@@ -120,9 +133,10 @@ def suggest_codes(d: dict[str, el.Decision], code: str) -> list[dict]:
 
 
 def audit_file(path: str | Path, code: str = "63102", modifier62: bool = False,
-               display_name: str | None = None) -> AuditResult:
+               display_name: str | None = None, claim=None) -> AuditResult:
     from opnote_audit.readers import read_note
 
     note = read_note(path)
     return audit_text(note.text, code=code, file=display_name or str(path), modifier62=modifier62,
-                      source={"format": note.format, "encoding": note.encoding, "chars": len(note.text)})
+                      source={"format": note.format, "encoding": note.encoding, "chars": len(note.text)},
+                      claim=claim)

@@ -36,7 +36,10 @@ __all__ = [
     "Plan",
     "ScanOptions",
     "audit_item",
+    "error_record",
+    "find_file",
     "plan",
+    "prepare",
     "run",
 ]
 
@@ -206,7 +209,10 @@ _WORKER_OPTIONS: ScanOptions | None = None
 
 
 def _init_worker(options: ScanOptions, inherited: bool) -> None:
+    import signal
+
     global _WORKER_OPTIONS
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops the pool
     _WORKER_OPTIONS = options
     if not inherited:
         prepare(options)
@@ -229,6 +235,7 @@ def _run_pool(items: Iterable[Item], options: ScanOptions, workers: int) -> Iter
     window = _Window(workers * CHUNKSIZE * WINDOW_PER_WORKER)
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(options, inherited))
     finished = False
+    restore = _exit_on_sigterm()
     try:
         for kind_record in pool.imap(_work, window.feed(items), chunksize=CHUNKSIZE):
             window.release()
@@ -241,6 +248,27 @@ def _run_pool(items: Iterable[Item], options: ScanOptions, workers: int) -> Iter
         else:
             pool.terminate()
         pool.join()
+        restore()
+
+
+def _exit_on_sigterm():
+    """While the pool runs, SIGTERM exits through ``finally`` (so the workers are stopped).
+
+    Returns the function that puts the previous handler back.
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        return lambda: None
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 class _Window:

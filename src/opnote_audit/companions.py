@@ -66,7 +66,7 @@ class Companion:
         """JSON form; evidence as line and offsets only (no note text)."""
         return {
             "id": self.id, "name": self.name, "family": self.family, "codes": self.codes,
-            "separate_step": self.separate_step, "reason_stated": self.reason_stated,
+            "separate_step": self.separate_step, "reason_stated": self.reason_stated, "needs_reason": self.needs_reason,
             "levels": self.levels, "detail": self.detail, "facts": self.facts,
             "evidence": [{"line": e.line, "start": e.start, "end": e.end} for e in self.evidence],
             "reason_evidence": [{"line": e.line, "start": e.start, "end": e.end} for e in self.reason_evidence],

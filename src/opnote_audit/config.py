@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from opnote_audit import patterns
-from opnote_audit.errors import ConfigError, OpnoteError
+from opnote_audit.errors import ConfigError, OpnoteError, UsageError
 from opnote_audit.models import SEVERITIES, Finding
 
 CONFIG_NAME = ".opnote-audit.toml"
@@ -102,6 +102,20 @@ class Effective:
     @property
     def format(self) -> str:
         return self.values["format"]
+
+    def format_for(self, formats: Iterable[str], default: str) -> str:
+        """The output format for a command that renders ``formats`` (its own default otherwise).
+
+        One ``format`` key serves every command: a file's value applies to the commands that
+        render it (``jsonl`` to scan, ``json`` to check); the others keep their default. A
+        command-line value is returned as given, for the command to validate.
+        """
+        source = self.sources["format"]
+        if source == COMMAND_LINE:
+            return self.format
+        if source != DEFAULT and self.format in list(formats):
+            return self.format
+        return default
 
     def activate(self) -> None:
         """Make this configuration's site packs the active pattern folders (for worker processes)."""
@@ -213,7 +227,13 @@ class _Checker:
         self.prefix = prefix          # "tool.opnote-audit." inside pyproject.toml
         self.base = base              # folder that relative pattern folders start from
 
-    def fail(self, key: str, problem: str) -> ConfigError:
+    @property
+    def cli(self) -> bool:
+        return self.origin == COMMAND_LINE
+
+    def fail(self, key: str, problem: str) -> OpnoteError:
+        if self.cli:
+            return UsageError(f"--{key} {problem}")
         return ConfigError(f"{self.origin}: '{self.prefix}{key}' {problem}")
 
     def choice(self, key: str, value: Any, allowed: Iterable[str]) -> str:
@@ -221,6 +241,8 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise self.fail(key, f"must be a string, one of: {', '.join(allowed)}")
         if str(value) not in allowed:
+            if self.cli:  # the wording every command uses for its own options
+                raise UsageError(f"unknown --{key} {value}: choose one of {', '.join(allowed)}")
             raise self.fail(key, f"has unknown value '{value}'; allowed: {', '.join(allowed)}")
         return str(value)
 
@@ -256,6 +278,8 @@ class _Checker:
         for entry in self.str_list(key, value):
             folder = Path(entry).expanduser()
             folder = folder if folder.is_absolute() else base / folder
+            if not folder.is_dir() and self.cli:
+                raise UsageError(f"{entry}: pattern folder not found (given with --patterns)")
             if not folder.is_dir():
                 raise self.fail(key, f"names a pattern folder that does not exist: {folder} "
                                      f"(allowed: existing folders, relative to {base})")
@@ -353,8 +377,8 @@ def _validate(raw: dict[str, Any], check: _Checker, pattern_base: Path | None) -
         out["code"] = check.choice("code", raw["code"], _codes())
     if "fail-on" in raw:
         out["fail-on"] = check.choice("fail-on", raw["fail-on"], FAIL_ON)
-    if "format" in raw:
-        out["format"] = check.choice("format", raw["format"], _formats())
+    if "format" in raw:  # a command validates its own --format against the formats it renders
+        out["format"] = raw["format"] if check.cli else check.choice("format", raw["format"], _formats())
     return out
 
 

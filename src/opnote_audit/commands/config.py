@@ -36,6 +36,8 @@ def render_text(eff) -> str:
     for key in KEYS:
         if key == "select" and values[key] is None:
             body.append(("# select: every rule", eff.sources[key]))
+        elif key == "format" and eff.sources[key] == "default":
+            body.append(("# format: each command's own (check: text, scan: table)", eff.sources[key]))
         else:
             body.append((f"{key} = {_toml(values[key])}", eff.sources[key]))
     width = max(len(b) for b, _ in body)

@@ -28,7 +28,7 @@ class ScanFormat(str, Enum):
 @app.command()
 @user_errors
 def scan(
-    paths: List[str] = typer.Argument(..., help="Folders (searched recursively) and note files to audit."),
+    paths: List[str] = typer.Argument(..., metavar="PATH", help="Folders (searched recursively) and note files to audit."),
     code: str = typer.Option("63102", "--code", "-c", help="The code audited: 63102 (lumbar) or 63101 (thoracic)."),
     glob: List[str] = typer.Option([], "--glob", help="Audit only files matching this pattern (repeatable), e.g. '*.docx' or '2026/**/*.txt'."),
     exclude: List[str] = typer.Option([], "--exclude", help="Skip files and folders matching this pattern (repeatable)."),
@@ -64,9 +64,10 @@ def scan(
         clash = batch.find_file(plan, output)
         if clash is not None:
             raise UsageError(f"--output must not be one of the inputs ({clash}); the tool never writes a note")
-    if not plan.items and not quiet:
+    if any(item.path for item in plan.items):
+        batch.prepare(options)  # pattern errors surface once, before any output
+    elif not plan.items and not quiet:
         sys.stderr.write("opnote-audit: warning: no note files found\n")
-    batch.prepare(options)
 
     stream = sys.stdout if to_stdout else _open_output(output)
     try:
@@ -106,6 +107,7 @@ def _run(plan, options, fmt: ScanFormat, stream, to_stdout: bool, workers: int, 
     writer, summary = _sink(fmt, stream, options.code)
     outcome = _Outcome()
     progress = _progress(len(plan), quiet, fmt, to_stdout)
+    workers = min(workers, max(1, len(plan)))  # no idle processes for a small batch
     with closing(batch.run(plan.items, options, workers)) as results:
         if progress is not None:
             progress.start()
@@ -189,10 +191,17 @@ def _open_output(output: str):
         raise UsageError(f"{output}: cannot write output ({exc.strerror or type(exc).__name__})") from None
 
 
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _width(stream) -> int:
     import shutil
 
-    if getattr(stream, "isatty", lambda: False)():
+    if _isatty(stream):
         return max(60, min(shutil.get_terminal_size((80, 24)).columns, 160))
     return 80
 
@@ -211,7 +220,7 @@ class _Progress:
                                    TimeRemainingColumn)
 
         self._progress = Progress(
-            TextColumn("Auditing"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+            TextColumn("Auditing"), BarColumn(), MofNCompleteColumn(), _rate_column(),
             TextColumn("ETA"), TimeRemainingColumn(),
             console=Console(stderr=True), auto_refresh=False, transient=True,
             redirect_stdout=False, redirect_stderr=False,
@@ -234,7 +243,8 @@ class _Progress:
         self._progress.stop()
 
 
-def _rate_column_class():
+def _rate_column():
+    """A progress column showing notes per second."""
     from rich.progress import ProgressColumn
     from rich.text import Text
 
@@ -243,21 +253,13 @@ def _rate_column_class():
             speed = task.finished_speed or task.speed
             return Text("-- notes/s" if speed is None else f"{speed:.1f} notes/s")
 
-    return RateColumn
-
-
-def _RateColumn():
-    return _rate_column_class()()
+    return RateColumn()
 
 
 def _progress(total: int, quiet: bool, fmt: ScanFormat, to_stdout: bool) -> _Progress | None:
     """Shown only on a terminal, without --quiet, and never over records printed to that terminal."""
-    if quiet or total == 0:
+    if quiet or total == 0 or not _isatty(sys.stderr):
         return None
-    from rich.console import Console
-
-    if not Console(stderr=True).is_terminal:
-        return None
-    if to_stdout and fmt is not ScanFormat.table and sys.stdout.isatty():
+    if to_stdout and fmt is not ScanFormat.table and _isatty(sys.stdout):
         return None
     return _Progress(total)

@@ -175,32 +175,44 @@ def _verdict(data: dict) -> dict[str, Any]:
     return {"ok": False, "text": f"{n} gap{'s' if n != 1 else ''}: does not yet support {data['code']}"}
 
 
-def _page_context(data: dict, note_text: str | None, with_text: bool, notices: list[str]) -> dict[str, Any]:
+def _elements_view(data: dict) -> list[dict[str, Any]]:
+    """The six element rows, each with the advice of the findings about it."""
     findings = data.get("findings") or []
-    elements = []
+    rows = []
     for name, el in data["elements"].items():
         advice = [f["advice"] for f in findings if f.get("element") == name and f.get("advice")]
-        elements.append({
-            "name": name, "title": _title(name), "status": el["status"],
-            "status_word": _status_word(el["status"]), "value": _value_text(name, el.get("value")),
-            "reason": el.get("reason") or "", "lines": _lines(el.get("evidence") or []),
-            "count": len(el.get("evidence") or []), "advice": list(dict.fromkeys(advice)),
-            "colour": ELEMENT_COLOUR.get(name, ("#eee", "#777")),
+        evidence = el.get("evidence") or []
+        rows.append({
+            "name": name, "title": _title(name), "status": el["status"], "status_word": _status_word(el["status"]),
+            "value": _value_text(name, el.get("value")), "reason": el.get("reason") or "",
+            "lines": _lines(evidence), "count": len(evidence), "advice": list(dict.fromkeys(advice)),
         })
-    view_findings = [{
-        **f, "element_title": _title(f.get("element", "")) if f.get("element") in ELEMENTS else f.get("element", ""),
-        "lines": _lines(f.get("evidence") or []),
-        "quotes": [q for q in (_snippet(e.get("text")) for e in (f.get("evidence") or [])[:3]) if q] if with_text else [],
-    } for f in findings]
-    lines, dropped = ([], 0)
-    if with_text and note_text is not None:
+    return rows
+
+
+def _findings_view(data: dict, with_text: bool) -> list[dict[str, Any]]:
+    """The findings with their element title, lines and (with text) up to three quotes."""
+    out = []
+    for f in data.get("findings") or []:
+        evidence = f.get("evidence") or []
+        element = f.get("element", "")
+        quotes = [_snippet(e.get("text")) for e in evidence[:3]] if with_text else []
+        out.append({**f, "element_title": _title(element) if element in ELEMENTS else element,
+                    "lines": _lines(evidence), "quotes": [q for q in quotes if q]})
+    return out
+
+
+def _page_context(data: dict, note_text: str | None, with_text: bool, notices: list[str]) -> dict[str, Any]:
+    lines: list[dict] = []
+    has_text = with_text and note_text is not None
+    if has_text:
         lines, dropped = _lines_view(note_text, data)
         if dropped:
             notices.append(f"{dropped} evidence span(s) fall outside the note text and are not highlighted.")
     return {
-        "data": data, "verdict": _verdict(data), "elements": elements, "findings": view_findings,
-        "with_text": with_text, "lines": lines, "has_text": with_text and note_text is not None,
-        "notices": notices, "suggested": data.get("suggested_codes") or [],
+        "data": data, "verdict": _verdict(data), "elements": _elements_view(data),
+        "findings": _findings_view(data, with_text), "with_text": with_text, "lines": lines,
+        "has_text": has_text, "notices": notices, "suggested": data.get("suggested_codes") or [],
         "claim": data.get("claim"), "summary": data["summary"],
     }
 
@@ -305,11 +317,18 @@ def page_name(file: str, taken: set[str] | None = None) -> str:
     return name
 
 
-def _record_has_text(record: dict) -> bool:
-    """False for a record made with --no-evidence (every evidence text is None)."""
+def _evidence_texts(record: dict) -> list[str | None]:
     texts = [e.get("text") for el in record.get("elements", {}).values() for e in el.get("evidence") or []]
-    texts += [e.get("text") for f in record.get("findings") or [] for e in f.get("evidence") or []]
-    return not texts or any(t is not None for t in texts)
+    return texts + [e.get("text") for f in record.get("findings") or [] for e in f.get("evidence") or []]
+
+
+def _batch_has_text(records: list[dict]) -> bool:
+    """Were the records made with evidence text? False after --no-evidence, and when unsure.
+
+    A record made without evidence text has ``None`` for every quote; a batch holding no
+    quote at all cannot tell, and then the pages leave the note text out (the safe side).
+    """
+    return any(t is not None for r in records if "error" not in r for t in _evidence_texts(r))
 
 
 def batch_summary(records: list[dict]) -> dict[str, Any]:
@@ -355,8 +374,8 @@ def render_index(records: list[dict], pages: list[str | None]) -> str:
     return _env().get_template("index.html.j2").render(
         rows=rows, errors=errors, summary=summary, script=Markup(script), csp=_csp(script),
         element_names=list(ELEMENTS), titles={e: _title(e) for e in ELEMENTS}, statuses=list(STATUSES),
-        short={**{e: _title(e) for e in ELEMENTS}, "neural_elements": "Neural"}, status_rank=STATUS_RANK, rules=sorted({rule for row in rows for rule in row["rules"]}),
-        colours=ELEMENT_COLOUR)
+        short={**{e: _title(e) for e in ELEMENTS}, "neural_elements": "Neural"}, status_rank=STATUS_RANK,
+        rules=sorted({rule for row in rows for rule in row["rules"]}), colours=ELEMENT_COLOUR)
 
 
 def write_batch(records: list[dict], out_dir: Path, notes_root: Path | None = None,
@@ -366,12 +385,12 @@ def write_batch(records: list[dict], out_dir: Path, notes_root: Path | None = No
     ``records`` are the JSON-contract dicts in order (error records carry ``error``);
     ``file`` is relative to ``notes_root`` when it is given. Each note is read again to
     draw its highlights; when it cannot be (or it changed), its page says so. With
-    ``options.with_text`` False, or records made without evidence text, no note text is
-    written at all.
+    ``options.with_text`` False no note text is written at all; without ``options`` the
+    records decide (made with ``--no-evidence``, or holding no quote at all: no note text).
     """
     from opnote_audit.errors import UsageError
 
-    with_text = options.with_text if options is not None else True
+    with_text = options.with_text if options is not None else _batch_has_text(records)
     out_dir = Path(out_dir)
     taken: set[str] = {"index.html"}
     pages: list[str | None] = []
@@ -385,7 +404,7 @@ def write_batch(records: list[dict], out_dir: Path, notes_root: Path | None = No
         pages.append(name)
         path = Path(notes_root) / record["file"] if notes_root is not None else Path(record["file"])
         note_paths.add(_resolved(path))
-        use_text = with_text and _record_has_text(record)
+        use_text = with_text and all(t is not None for t in _evidence_texts(record))
         text, notices = (None, [])
         if use_text:
             text, notices = _reread(path)

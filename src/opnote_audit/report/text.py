@@ -95,7 +95,71 @@ def build(data: dict) -> Group:
             parts.append(Padding(Text(f"Fix: {f['advice']}", style="italic"), (0, 0, 0, 8)))
     else:
         parts.append(Text("No findings.", style="green"))
+    if data.get("claim") is not None:
+        parts.extend(_claim_parts(data["claim"]))
     return Group(*parts)
+
+
+DIFF_STYLE = {"ok": "green", "missing": "yellow", "extra": "bold red", "units": "bold red"}
+
+
+def _lines(evidence: list[dict]) -> str:
+    return ", ".join(dict.fromkeys(f"line {e['line']}" for e in evidence))
+
+
+def _claim_parts(claim: dict) -> list:
+    """The "Claim" section: billed vs supported codes, RVUs, diagnoses, companion procedures."""
+    parts: list = [Text("Claim", style="bold underline")]
+    billed = ", ".join(b["code"] + "".join(f"-{m}" for m in b["modifiers"]) + (f" x{b['units']}" if b["units"] != 1 else "")
+                       for b in claim.get("billed", [])) or "-"
+    parts.append(Text.assemble(("Billed: ", "bold"), billed))
+    diffs = {d["code"]: d for d in claim.get("differences", [])}
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+    for name, ratio in (("Code", 2), ("Billed", 2), ("Supported", 2), ("Result", 2), ("Basis in the note", 6)):
+        table.add_column(name, ratio=ratio)
+    billed_units = {}
+    for b in claim.get("billed", []):
+        billed_units[b["code"]] = billed_units.get(b["code"], 0) + b["units"]
+    rows = [(s["code"], s) for s in claim.get("supported", [])]
+    rows += [(c, None) for c in billed_units if c not in {s["code"] for s in claim.get("supported", [])}]
+    for code, sup in rows:
+        kind = diffs.get(code, {}).get("kind", "ok")
+        if code in claim.get("not_reviewed", []):
+            kind = "not reviewed"
+        basis = "-"
+        if sup:
+            basis = "; ".join(x for x in (sup.get("detail"), _lines(sup.get("evidence", []))) if x) or "-"
+        table.add_row(code, str(billed_units.get(code, 0)), str(sup["units"]) if sup else "0",
+                      Text(kind, style=DIFF_STYLE.get(kind, "")), basis)
+    parts.append(table)
+    rvu = claim.get("rvu") or {}
+    if rvu:
+        line = (f"Total RVU where known ({rvu.get('source')}): billed {rvu['billed_total_rvu']:.2f}, "
+                f"supported {rvu['supported_total_rvu']:.2f}, difference {rvu['difference']:+.2f}")
+        if rvu.get("unknown_codes"):
+            line += f"; unknown: {', '.join(rvu['unknown_codes'])}"
+        parts.append(Text(line))
+    if claim.get("diagnoses"):
+        dx_table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+        for name, ratio in (("Diagnosis", 2), ("Valid", 2), ("Billable", 2), ("Category", 2), ("Description", 5)):
+            dx_table.add_column(name, ratio=ratio)
+        for dx in claim["diagnoses"]:
+            dx_table.add_row(dx["code"], "yes" if dx["valid"] else Text("NO", style="bold red"),
+                             "yes" if dx["billable"] else Text("NO", style="bold red"),
+                             ", ".join(dx.get("category") or []) or "-", dx.get("description") or "-")
+        parts.append(dx_table)
+    if claim.get("companions"):
+        co_table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+        for name, ratio in (("Companion procedure", 5), ("Codes", 3), ("Separate step", 2), ("Reason", 2), ("Lines", 3)):
+            co_table.add_column(name, ratio=ratio)
+        for c in claim["companions"]:
+            codes = ", ".join(e["code"] + (f" x{e['units']}" if e["units"] != 1 else "") for e in c["codes"]) or "-"
+            reason = (_lines(c.get("reason_evidence", [])) if c["reason_stated"] else "not stated") \
+                if c.get("needs_reason") else "-"
+            co_table.add_row(c["name"] + (f" ({c['detail']})" if c.get("detail") else ""), codes,
+                             "yes" if c["separate_step"] else "no", reason, _lines(c["evidence"]))
+        parts.append(co_table)
+    return parts
 
 
 def render(result, options: RenderOptions) -> str:
