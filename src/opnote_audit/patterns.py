@@ -29,7 +29,11 @@ class LineDict(dict):
     source: str = ""
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's C parser when PyYAML was built with it (10x faster start-up), else the pure-Python one
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     pass
 
 

@@ -34,28 +34,22 @@ _NEWLINE = re.compile(r"\n")
 PREAMBLE = Section("preamble", "other", "counts", 0, 0, 0)
 
 
-def _header_alt(name: str, upper: bool = False) -> str:
-    """A header name as a regex: loose about spaces, hyphens and a plural "s" or "(s)"."""
-    out = []
-    for part in re.split(r"(\s+|-|\(s\))", name.strip()):
-        if not part:
-            continue
-        if part.isspace() or part == "-":
-            out.append(r"[\s_-]*")
-        elif part == "(s)":
-            out.append(r"(?:\(S\)|S)?" if upper else r"(?:\(s\)|s)?")
-        else:
-            out.append(re.escape(part.upper() if upper else part))
-    if not name.endswith(("(s)", "s")):
-        out.append(r"(?:\(S\)|S)?" if upper else r"(?:\(s\)|s)?")  # "Procedure(s):", "Findings:"
-    return "".join(out)
+def _key(header_text: str) -> str:
+    """Normalised header name: lower case, "(s)" dropped, runs of spaces/hyphens as one space."""
+    return re.sub(r"[\s_-]+", " ", header_text.lower().replace("(s)", "")).strip()
+
+
+# Header candidates (layout, not vocabulary): text up to the first colon at a line start, and a
+# run of capitals before a colon inside a line. Candidates are looked up in the header table.
+_LINE_CANDIDATE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][^:\n]{0,60}?)[ \t]*:")
+_LINE_ALONE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][A-Za-z0-9 ()/&'_-]{0,60}?)[ \t]*(?=\n|$)")
+_INLINE_CANDIDATE = re.compile(r"(?<=[\s.;])(?P<h>[A-Z][A-Z()/&'-]*(?:[ _-]+[A-Z()/&'-]+){0,6})[ \t]*:")
 
 
 @patterns.cached
 def _compiled():
     data = patterns.load("sections.yml")
     entries = patterns.require(data, "sections", list, "patterns/sections.yml")
-    by_alt: list[tuple[str, dict]] = []
     table: dict[str, dict] = {}
     for e in entries:
         patterns.check_keys(e, {"id", "kind", "headers", "procedure_mentions"})
@@ -69,45 +63,45 @@ def _compiled():
         for h in patterns.require(e, "headers", list):
             if not isinstance(h, str) or not h.strip():
                 raise PatternError(f"{patterns.where(e)}: every header must be a non-empty string")
-            by_alt.append((h.lower().strip(), {"id": sid, "kind": kind, "mode": mode}))
-    by_alt.sort(key=lambda x: -len(x[0]))
-    for name, info in by_alt:
-        table.setdefault(re.sub(r"[\s_-]+", " ", name.replace("(s)", "")), info)
-    alts = "|".join(_header_alt(n) for n, _ in by_alt)
-    # tried only at line starts (with .match), so the long alternation costs little
-    line_header = re.compile(rf"[ \t]*(?:\d{{1,2}}[.)]\s*)?(?P<h>{alts})[ \t]*(?::|(?=\n|$))", re.IGNORECASE)
-    # inside a line a header counts only in capitals: match case-sensitively, far faster
-    upper_alts = "|".join(_header_alt(n, upper=True) for n, _ in by_alt)
-    inline_header = re.compile(rf"(?<=[\s.;])(?P<h>{upper_alts})[ \t]*:")
+            table.setdefault(_key(h), {"id": sid, "kind": kind, "mode": mode})
     generic = patterns.compile_regex(data.get("generic_header_regex", r"[A-Z][A-Z ]{2,40}:"), data, flags=0)
     field = patterns.compile_regex(data.get("field_header_regex", r"[A-Z][A-Za-z ]{1,40}:"), data, flags=0)
     generic_line = re.compile(rf"[ \t]*(?P<h>{generic.pattern}|{field.pattern})")
-    abbrev = data.get("abbreviations") or []
-    return line_header, inline_header, generic_line, table, abbrev
+    return table, generic_line
 
 
-def _lookup(table: dict, header_text: str) -> dict:
-    key = re.sub(r"[\s_-]+", " ", header_text.lower().replace("(s)", "")).strip()
+def _known(table: dict, header_text: str) -> dict | None:
+    key = _key(header_text)
     if key in table:
         return table[key]
     if key.endswith("s") and key[:-1] in table:
         return table[key[:-1]]
-    return {"id": "other", "kind": "other", "mode": "counts"}
+    return None
 
 
 def find_sections(text: str) -> list[Section]:
     """Sections in order; text before the first header belongs to no section."""
-    line_header, inline_header, generic_line, table, _ = _compiled()
+    table, generic_line = _compiled()
     hits: dict[int, tuple[int, dict]] = {}
     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
     for pos in line_starts:
-        m = line_header.match(text, pos)
-        if m:
-            hits[m.start("h")] = (m.end(), _lookup(table, m.group("h")))
-    for m in inline_header.finditer(text):
-        inside = any(k <= m.start("h") < v[0] for k, v in hits.items())
-        if not inside and m.start("h") not in hits:
-            hits[m.start("h")] = (m.end(), _lookup(table, m.group("h")))
+        m = _LINE_CANDIDATE.match(text, pos)
+        info = _known(table, m.group("h")) if m else None
+        if info is None:
+            m = _LINE_ALONE.match(text, pos)
+            info = _known(table, m.group("h")) if m else None
+        if info is not None:
+            hits[m.start("h")] = (m.end(), info)
+    for m in _INLINE_CANDIDATE.finditer(text):
+        words = list(re.finditer(r"[^ _-]+", m.group("h")))
+        for w in words:  # the longest known header ending at the colon
+            info = _known(table, m.group("h")[w.start():])
+            if info is not None:
+                start = m.start("h") + w.start()
+                inside = any(k <= start < v[0] for k, v in hits.items())
+                if not inside and start not in hits:
+                    hits[start] = (m.end(), info)
+                break
     for pos in line_starts:
         m = generic_line.match(text, pos)
         if m:
