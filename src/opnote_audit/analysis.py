@@ -76,7 +76,7 @@ def analyze(original: str) -> Analysis:
     sections = find_sections(text)
     sentences = find_sentences(text, sections) or [(0, len(text))]
     index = SectionIndex(sections)
-    mentions = get_term_matcher()(doc)
+    mentions = get_term_matcher()(doc, text)
     an = Analysis(prepared, sentences, sections, index, mentions, [], doc=doc)
 
     # context labels, one engine call per sentence

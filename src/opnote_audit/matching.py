@@ -164,11 +164,13 @@ class TermMatcher:
             out += [(mid, a + s, a + e) for mid, s, e in self.matcher(doc[a:b])]
         return out
 
-    def __call__(self, doc: Doc) -> list[Mention]:
+    def __call__(self, doc: Doc, text: str | None = None) -> list[Mention]:
+        """Mentions in ``doc``; ``text`` is ``doc.text`` when the caller has it (saves a join)."""
         phrase_hits = sorted(self.phrase(doc), key=lambda h: h[1])
         hits = [h for h in phrase_hits if not self.anchor_words or h[0] != self.anchor_id]
         hits += self._token_matches(doc, phrase_hits)
-        text = doc.text
+        if text is None:
+            text = doc.text
         lower = text.lower()
         if len(lower) != len(text):  # a character whose lower case is longer: keep offsets exact
             lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
@@ -196,7 +198,7 @@ class TermMatcher:
                         value=info.value,
                         start=span.start_char,
                         end=span.end_char,
-                        text=span.text,
+                        text=text[span.start_char:span.end_char],
                         extra=dict(info.extra, tok_start=span.start, tok_end=span.end, term_index=info.index),
                     )
                 )
