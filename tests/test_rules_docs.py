@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -163,3 +164,18 @@ def test_light_commands_do_not_import_spacy(args, tmp_path):
     assert code == "0"
     assert spacy_loaded == "False"
     assert wall < 1.5   # the whole interpreter; typically ~0.2 s (benchmarked elsewhere)
+
+
+# ---------------------------------------------------------------- shell completion
+
+
+def test_rule_ids_complete_in_the_shell(tmp_path):
+    import os
+
+    env = dict(os.environ, _OPNOTE_AUDIT_COMPLETE="complete_bash", COMP_WORDS="opnote-audit rules approach-",
+               COMP_CWORD="2")
+    script = Path(sys.executable).parent / "opnote-audit"   # the installed console script
+    proc = subprocess.run([str(script)], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    expected = [rid for rid in CATALOGUE if rid.startswith("approach-")]
+    assert expected == ["approach-missing", "approach-generic", "approach-conflict"]
+    assert proc.stdout.split() == expected

@@ -84,10 +84,21 @@ def _unknown(rule_id: str, known: list[str]) -> str:
     return f"unknown rule '{rule_id}'; `opnote-audit rules` lists the {len(known)} rule ids"
 
 
+def _complete_rule_id(incomplete: str) -> list[str]:
+    """Shell completion of rule ids (from the catalogue; no spaCy)."""
+    from opnote_audit.rules import catalogue
+
+    try:
+        return [rid for rid in catalogue() if rid.startswith(incomplete)]
+    except Exception:  # never break the user's shell
+        return []
+
+
 @app.command("rules")
 @user_errors
 def rules_command(
-    rule_id: Optional[str] = typer.Argument(None, help="A rule id: show what it checks, why, an example and how to fix it."),
+    rule_id: Optional[str] = typer.Argument(None, help="A rule id: show what it checks, why, an example and how to fix it.",
+                                            autocompletion=_complete_rule_id),
     as_json: bool = typer.Option(False, "--json", help="Print the rule data as JSON."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
 ) -> None:
