@@ -406,7 +406,7 @@ def test_html_is_written_from_the_records(mixed, tmp_path, monkeypatch):
 
     calls = []
     fake = types.ModuleType("opnote_audit.report.html")
-    fake.write_batch = lambda records, out, root: calls.append((records, out, root))
+    fake.write_batch = lambda records, out, root, options=None: calls.append((records, out, root))
     monkeypatch.setitem(sys.modules, "opnote_audit.report.html", fake)
     result = scan(mixed, "-f", "jsonl", "--html", tmp_path / "site")
     records, out, root = calls[0]

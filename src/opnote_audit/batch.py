@@ -59,6 +59,10 @@ class ScanOptions:
     code: str = "63102"
     with_text: bool = True
     patterns_dirs: tuple[str, ...] = ()
+    select: tuple[str, ...] | None = None      # configuration: rules reported (None: all)
+    ignore: tuple[str, ...] = ()
+    severity: tuple[tuple[str, str], ...] = ()  # (rule id, severity) overrides
+    claims: dict | None = None                  # claims CSV rows: file -> ClaimInput
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,13 @@ def audit_item(item: Item, options: ScanOptions) -> tuple[str, dict]:
     from opnote_audit.readers import display_path
     from opnote_audit.report import RenderOptions, result_dict
 
+    claim = None
+    if options.claims:
+        from opnote_audit.claim import find_claim
+
+        claim = find_claim(options.claims, item.path)
     try:
-        result = audit_file(item.path, code=options.code, display_name=item.file)
+        result = audit_file(item.path, code=options.code, display_name=item.file, claim=claim)
     except InputError as exc:
         return UNREADABLE, error_record(item.file, _reason(str(exc), display_path(item.path)))
     except RecursionError:
@@ -165,6 +174,10 @@ def audit_item(item: Item, options: ScanOptions) -> tuple[str, dict]:
         if isinstance(exc, OpnoteError):  # pattern data or usage: the same for every note
             raise
         return INTERNAL, error_record(item.file, f"internal error while auditing ({type(exc).__name__})")
+    if options.select is not None or options.ignore or options.severity:
+        from opnote_audit.config import apply_rules
+
+        result.findings = apply_rules(result.findings, options.select, options.ignore, dict(options.severity))
     return OK, result_dict(result, RenderOptions(with_text=options.with_text))
 
 

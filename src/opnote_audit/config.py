@@ -448,12 +448,18 @@ def _set(values: dict[str, Any], sources: dict[str, str], new: dict[str, Any], o
 
 def apply(findings: Iterable[Finding], effective: Effective) -> list[Finding]:
     """Keep the selected, not ignored findings, with the configured severities."""
+    return apply_rules(findings, effective.select, effective.ignore, effective.severity)
+
+
+def apply_rules(findings: Iterable[Finding], select: Iterable[str] | None, ignore: Iterable[str],
+                severity: dict[str, str]) -> list[Finding]:
+    """:func:`apply` from plain values (what a scan worker process receives)."""
     out: list[Finding] = []
-    select = set(effective.select) if effective.select is not None else None
-    ignore = set(effective.ignore)
+    chosen = set(select) if select is not None else None
+    ignored = set(ignore)
     for f in findings:
-        if (select is not None and f.rule not in select) or f.rule in ignore:
+        if (chosen is not None and f.rule not in chosen) or f.rule in ignored:
             continue
-        sev = effective.severity.get(f.rule)
+        sev = severity.get(f.rule)
         out.append(dataclasses.replace(f, severity=sev) if sev and sev != f.severity else f)
     return out

@@ -53,7 +53,13 @@ def check(
         result = audit_file(note, code=code, claim=claim)
     result.findings = config.apply(result.findings, eff)
     color = use_color(sys.stdout) if output in (None, "-") else False
-    text = render(result, fmt, RenderOptions(with_text=not no_evidence, color=color, width=width))
+    options = RenderOptions(with_text=not no_evidence, color=color, width=width)
+    if fmt == "html" and note == "-":
+        from opnote_audit.report.html import render_page
+
+        text = render_page(result, src.text, options)  # the note has no file to read back
+    else:
+        text = render(result, fmt, options)
     write_output(text, output)
     if fails(result.findings, eff.fail_on):
         raise typer.Exit(1)

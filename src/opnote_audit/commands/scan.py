@@ -29,31 +29,42 @@ class ScanFormat(str, Enum):
 @user_errors
 def scan(
     paths: List[str] = typer.Argument(..., metavar="PATH", help="Folders (searched recursively) and note files to audit."),
-    code: str = typer.Option("63102", "--code", "-c", help="The code audited: 63102 (lumbar) or 63101 (thoracic)."),
+    code: Optional[str] = typer.Option(None, "--code", "-c", help="The code audited: 63102 (lumbar, the default) or 63101 (thoracic)."),
     glob: List[str] = typer.Option([], "--glob", help="Audit only files matching this pattern (repeatable), e.g. '*.docx' or '2026/**/*.txt'."),
     exclude: List[str] = typer.Option([], "--exclude", help="Skip files and folders matching this pattern (repeatable)."),
-    fmt: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="table: a summary for people; jsonl: one JSON record per note; csv: one row per note."),
+    fmt: Optional[ScanFormat] = typer.Option(None, "--format", "-f", help="table (default): a summary for people; jsonl: one JSON record per note; csv: one row per note."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, max=256, help="Audit with this many processes (the output is the same for any number)."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 when a finding in any note reaches this severity."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding in any note reaches this severity (default: error)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no notes on stderr."),
     no_evidence: bool = typer.Option(False, "--no-evidence", help="Leave quoted note text out of the output."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Follow symbolic links found inside the folders."),
     html: Optional[str] = typer.Option(None, "--html", help="Also write an HTML report per note and an index into this folder."),
     patterns_dir: List[str] = typer.Option([], "--patterns", help="A site pattern pack folder merged over the built-in patterns (repeatable)."),
+    config_file: Optional[str] = typer.Option(None, "--config", help="Configuration file (default: the nearest .opnote-audit.toml or pyproject.toml [tool.opnote-audit])."),
+    claims_csv: Optional[str] = typer.Option(None, "--claims", help="A CSV of billed claims (columns file,cpt,icd; codes ';'-separated) reviewed against each note."),
 ) -> None:
     """Audit every note under PATH... and summarise the documentation gaps of the batch."""
-    from opnote_audit import batch
-    from opnote_audit.audit import auditable_codes
+    from opnote_audit import batch, config
     from opnote_audit.errors import UsageError
 
-    options = batch.ScanOptions(code=code, with_text=not no_evidence, patterns_dirs=tuple(patterns_dir))
-    if options.patterns_dirs:
-        from opnote_audit import patterns
+    eff = config.resolve({"code": code, "format": fmt.value if fmt else None, "fail-on": fail_on,
+                          "patterns": patterns_dir}, config_file, Path.cwd())
+    try:
+        fmt = ScanFormat(eff.format_for([f.value for f in ScanFormat], ScanFormat.table.value))
+    except ValueError:
+        raise UsageError(f"unknown --format {eff.format}: choose one of {', '.join(f.value for f in ScanFormat)}") from None
+    claims = None
+    if claims_csv:
+        from opnote_audit.claim import load_claims_csv
 
-        patterns.set_extra_dirs(options.patterns_dirs)
-    if code not in auditable_codes():
-        raise UsageError(f"unknown --code {code}: choose one of {', '.join(auditable_codes())}")
+        claims = load_claims_csv(claims_csv)
+    options = batch.ScanOptions(
+        code=eff.code, with_text=not no_evidence, patterns_dirs=tuple(str(p) for p in eff.patterns),
+        select=tuple(eff.select) if eff.select is not None else None, ignore=tuple(eff.ignore),
+        severity=tuple(sorted(eff.severity.items())), claims=claims,
+    )
+    fail_on_level = eff.fail_on
     write_batch = _html_writer() if html else None
     to_stdout = output in (None, "-")
     if not to_stdout:
@@ -71,13 +82,20 @@ def scan(
 
     stream = sys.stdout if to_stdout else _open_output(output)
     try:
-        outcome = _run(plan, options, fmt, stream, to_stdout, workers, fail_on.value, quiet,
+        outcome = _run(plan, options, fmt, stream, to_stdout, workers, fail_on_level, quiet,
                        keep=write_batch is not None)
     finally:
         if not to_stdout:
             stream.close()
     if write_batch is not None:
-        write_batch(outcome.records, Path(html), plan.notes_root)
+        from opnote_audit.report import RenderOptions
+
+        write_batch(outcome.records, Path(html), plan.notes_root, RenderOptions(with_text=not no_evidence))
+    if claims and not quiet:
+        from opnote_audit.claim import unmatched_claims
+
+        for row in unmatched_claims(claims, [item.path for item in plan.items if item.path]):
+            sys.stderr.write(f"opnote-audit: warning: {claims_csv}:{row.line}: no note found for claim row '{row.file}'\n")
     if outcome.unreadable and not quiet:
         n = outcome.unreadable
         sys.stderr.write(f"opnote-audit: {n} file{'s' if n != 1 else ''} could not be read\n")
