@@ -28,13 +28,17 @@ class Analysis:
     level_groups: list[tuple[int, levels_mod.LevelGroup]]  # (sentence index, group)
     doc: object = None  # the spaCy Doc of the normalised text
     _labels_cache: dict[tuple[int, int, int], frozenset[str]] = field(default_factory=dict)
+    _regex_cache: dict[int, tuple] = field(default_factory=dict)  # id(regex) -> (regex, matches)
+    _sent_starts: list[int] = field(default_factory=list)
 
     @property
     def text(self) -> str:
         return self.prepared.text
 
     def sentence_of(self, pos: int) -> int:
-        return max(0, bisect_right([s for s, _ in self.sentences], pos) - 1)
+        if len(self._sent_starts) != len(self.sentences):
+            self._sent_starts = [s for s, _ in self.sentences]
+        return max(0, bisect_right(self._sent_starts, pos) - 1)
 
     def sentence_text(self, idx: int) -> str:
         s, e = self.sentences[idx]
@@ -64,9 +68,21 @@ class Analysis:
         lo, hi = max(0, tok_start - window), min(len(doc), tok_end + window)
         return {t.lower_ for t in doc[lo:tok_start]} | {t.lower_ for t in doc[tok_end:hi]}
 
-    def regex_in_sentence(self, regex: re.Pattern[str], sent: int):
-        s0, s1 = self.sentences[sent]
-        return list(regex.finditer(self.text, s0, s1))
+    def by_sentence(self, regex: re.Pattern[str]) -> dict[int, list[re.Match[str]]]:
+        """Matches of ``regex`` over the whole text, grouped by sentence (one scan, cached).
+
+        A match that runs over a sentence end belongs to the sentence it starts in."""
+        key = id(regex)
+        if key not in self._regex_cache:
+            out: dict[int, list[re.Match[str]]] = {}
+            for m in regex.finditer(self.text):
+                out.setdefault(self.sentence_of(m.start()), []).append(m)
+            self._regex_cache[key] = (regex, out)
+        return self._regex_cache[key][1]
+
+    def regex_in_sentence(self, regex: re.Pattern[str], sent: int) -> list[re.Match[str]]:
+        s1 = self.sentences[sent][1]
+        return [m for m in self.by_sentence(regex).get(sent, []) if m.end() <= s1]
 
 
 def analyze(original: str) -> Analysis:

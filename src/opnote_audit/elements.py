@@ -235,8 +235,9 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
             continue
         {"complete": complete, "partial": partial}.get(m.label, resection).append(m)
     amounts = []
-    for sent, (s0, s1) in enumerate(an.sentences):
-        for h in amount_re.finditer(an.text, s0, s1):
+    for sent, hits in sorted(an.by_sentence(amount_re).items()):
+        s0, s1 = an.sentences[sent]
+        for h in hits:
             sec = an.section_at(h.start())
             if sec.procedure_mentions != "counts" or an.labels(h.start(), h.end(), sent) & NOT_DONE:
                 continue
@@ -284,12 +285,14 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
     generic: list[Any] = []
     sacrificed: list[tuple[str, Mention]] = []
     cord_low: list[tuple[str, Mention]] = []
-    for sent, (s0, s1) in enumerate(an.sentences):
+    decomp_by_sent, cuts_by_sent = an.by_sentence(decomp_re), an.by_sentence(sacrifice_re)
+    for sent in sorted(set(decomp_by_sent) | set(cuts_by_sent)):
+        s0, s1 = an.sentences[sent]
         sec = an.section_at(s0)
         if sec.procedure_mentions != "counts":
             continue
-        verbs = [h for h in decomp_re.finditer(an.text, s0, s1) if not (an.labels(h.start(), h.end(), sent) & NOT_DONE)]
-        cuts = list(sacrifice_re.finditer(an.text, s0, s1))
+        verbs = [h for h in decomp_by_sent.get(sent, []) if not (an.labels(h.start(), h.end(), sent) & NOT_DONE)]
+        cuts = cuts_by_sent.get(sent, [])
         if not verbs and not cuts:
             continue
         elems = by_sent.get(sent, [])
@@ -389,12 +392,12 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
             tmp: dict = {}
             add_names(sec.start, sec.end, tmp)
             assistants |= set(tmp)
-    for sent, (s0, s1) in enumerate(an.sentences):
+    for sent, hits in sorted(an.by_sentence(marker).items()):
+        s0, s1 = an.sentences[sent]
         sec = an.section_at(s0)
         if sec.id in ("co_surgeon", "surgeon", "assistant"):
             continue
-        hits = list(marker.finditer(text, s0, s1))
-        if hits and not any(an.labels(h.start(), h.end(), sent) & NOT_DONE for h in hits):
+        if not any(an.labels(h.start(), h.end(), sent) & NOT_DONE for h in hits):
             marked = True
             tmp = {}
             add_names(s0, s1, tmp)
@@ -414,12 +417,12 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
     attributed, missing_for, portion_ev = [], [], []
     for surname, _ in ordered:
         found = None
-        for sent, (s0, s1) in enumerate(an.sentences):
-            sec = an.section_at(s0)
-            if sec.kind == "personnel":
+        for hit in re.finditer(rf"\b{re.escape(surname)}\b", text):
+            s0, s1 = an.sentences[an.sentence_of(hit.start())]
+            if an.section_at(s0).kind == "personnel":
                 continue
             seg = text[s0:s1]
-            if re.search(rf"\b{re.escape(surname)}\b", seg) and performed.search(seg) and portion.search(seg):
+            if performed.search(seg) and portion.search(seg):
                 found = (s0, s1)
                 break
         if found:
