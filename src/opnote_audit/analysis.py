@@ -27,6 +27,7 @@ class Analysis:
     mentions: list[Mention]
     level_groups: list[tuple[int, levels_mod.LevelGroup]]  # (sentence index, group)
     doc: object = None  # the spaCy Doc of the normalised text
+    lower: str = ""     # the normalised text in lower case, same offsets (for the data's regexes)
     _labels_cache: dict[tuple[int, int, int], frozenset[str]] = field(default_factory=dict)
     _regex_cache: dict[int, tuple] = field(default_factory=dict)  # id(regex) -> (regex, matches)
     _sent_starts: list[int] = field(default_factory=list)
@@ -69,13 +70,13 @@ class Analysis:
         return {t.lower_ for t in doc[lo:tok_start]} | {t.lower_ for t in doc[tok_end:hi]}
 
     def by_sentence(self, regex: re.Pattern[str]) -> dict[int, list[re.Match[str]]]:
-        """Matches of ``regex`` over the whole text, grouped by sentence (one scan, cached).
+        """Matches of ``regex`` over the lower-cased text, grouped by sentence (one scan, cached).
 
         A match that runs over a sentence end belongs to the sentence it starts in."""
         key = id(regex)
         if key not in self._regex_cache:
             out: dict[int, list[re.Match[str]]] = {}
-            for m in regex.finditer(self.text):
+            for m in regex.finditer(self.lower):
                 out.setdefault(self.sentence_of(m.start()), []).append(m)
             self._regex_cache[key] = (regex, out)
         return self._regex_cache[key][1]
@@ -93,7 +94,10 @@ def analyze(original: str) -> Analysis:
     sentences = find_sentences(text, sections) or [(0, len(text))]
     index = SectionIndex(sections)
     mentions = get_term_matcher()(doc, text)
-    an = Analysis(prepared, sentences, sections, index, mentions, [], doc=doc)
+    lower = text.lower()
+    if len(lower) != len(text):  # a character whose lower case is longer: keep offsets exact
+        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    an = Analysis(prepared, sentences, sections, index, mentions, [], doc=doc, lower=lower)
 
     # context labels, one engine call per sentence
     by_sent: dict[int, list[Mention]] = {}

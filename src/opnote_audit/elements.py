@@ -46,7 +46,9 @@ def _mev(an: Analysis, mentions: list[Mention]) -> list[Evidence]:
 
 
 def _regex(data: Any, key: str) -> re.Pattern[str]:
-    return patterns.compile_regex(patterns.require(data, key, str), data)
+    """A regex from the data, matched on the lower-cased text (``an.lower``): no IGNORECASE,
+    which makes Python's engine about twice as fast; the data writes them in lower case."""
+    return patterns.compile_regex(patterns.require(data, key, str), data, flags=0)
 
 
 # ------------------------------------------------------------------------------------ approach
@@ -223,12 +225,12 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
             continue
         if m.extra.get("needs_resection_verb"):
             s0, s1 = an.sentences[m.sent]
-            hits = [h for h in verb_re.finditer(an.text, s0, s1) if not (h.start() >= m.start and h.end() <= m.end)]
-            if not hits and not verb_re.search(m.text):
+            hits = [h for h in verb_re.finditer(an.lower, s0, s1) if not (h.start() >= m.start and h.end() <= m.end)]
+            if not hits and not verb_re.search(m.text.lower()):
                 continue
         if m.extra.get("needs_body"):
             s0, s1 = an.sentences[m.sent]
-            if not body_re.search(an.text, max(s0, m.start - body_window), min(s1, m.end + body_window)):
+            if not body_re.search(an.lower, max(s0, m.start - body_window), min(s1, m.end + body_window)):
                 continue
         if not m.counts_as_done():
             ignored.append(m)
@@ -241,7 +243,7 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
             sec = an.section_at(h.start())
             if sec.procedure_mentions != "counts" or an.labels(h.start(), h.end(), sent) & NOT_DONE:
                 continue
-            if not verb_re.search(an.text, s0, s1):
+            if not verb_re.search(an.lower, s0, s1):
                 continue  # "the needle reached the posterior two thirds of the body" removes nothing
             raw = h.group("amount").lower()
             num = re.match(r"(\d{1,3}(?:\.\d+)?)", raw)
@@ -385,7 +387,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
             marked = marked or len(names) > before
         elif sec.id == "surgeon":
             add_names(sec.start, sec.end, surgeon_names)
-            if marker.search(text, sec.header_start, sec.end):
+            if marker.search(an.lower, sec.header_start, sec.end):
                 add_names(sec.start, sec.end, names)
                 marked = True
         elif sec.id == "assistant":
@@ -402,7 +404,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
             tmp = {}
             add_names(s0, s1, tmp)
             for k, v in tmp.items():
-                if not assistant.search(text, max(s0, v[0] - 30), min(s1, v[1] + 30)):
+                if not assistant.search(an.lower, max(s0, v[0] - 30), min(s1, v[1] + 30)):
                     names.setdefault(k, v)
     if names and surgeon_names:
         for k, v in surgeon_names.items():
@@ -421,7 +423,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
             s0, s1 = an.sentences[an.sentence_of(hit.start())]
             if an.section_at(s0).kind == "personnel":
                 continue
-            seg = text[s0:s1]
+            seg = an.lower[s0:s1]
             if performed.search(seg) and portion.search(seg):
                 found = (s0, s1)
                 break
@@ -430,7 +432,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
             portion_ev.append(found)
         else:
             missing_for.append(surname)
-    notes["necessity"] = [(h.start(), h.end()) for h in necessity.finditer(text)]
+    notes["necessity"] = [(h.start(), h.end()) for h in necessity.finditer(an.lower)]
     ev = _ev(an, [v for _, v in ordered] + portion_ev)
     if not ordered:
         notes["detail"] = "Co-surgery is indicated but no co-surgeon is named and no portions are attributed."
