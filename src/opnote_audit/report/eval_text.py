@@ -19,15 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from opnote_audit.models import STATUSES
-
-ELEMENT_TITLE = {
-    "approach": "Approach",
-    "level": "Level",
-    "pathology": "Pathology",
-    "extent": "Extent",
-    "neural_elements": "Neural elements",
-    "co_surgeon": "Co-surgeon",
-}
+from opnote_audit.report.text import ELEMENT_TITLE
 VALUE_TITLE = {
     "level": "Levels (exact list)",
     "segments": "Segment count",
