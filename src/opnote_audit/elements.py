@@ -106,6 +106,9 @@ def decide_approach(an: Analysis) -> Decision:
 def resected_groups(an: Analysis) -> tuple[list[lv.LevelGroup], list[lv.LevelGroup]]:
     """(resected level groups, all other groups) as the note states what was done."""
     resected, others = [], []
+    field = patterns.load("level.yml").get("level_field_regex")
+    field_re = patterns.compile_regex(field, patterns.load("level.yml"), flags=0) if field else None
+    resection_told = any(m.element == "extent" and m.counts_as_done() for m in an.mentions)
     for sent, grp in an.level_groups:
         sec = an.section_at(grp.start)
         role = grp.role
@@ -114,6 +117,9 @@ def resected_groups(an: Analysis) -> tuple[list[lv.LevelGroup], list[lv.LevelGro
             verb = lv.resection_verb_near(an.text, s0, s1, grp)
             if verb and not (an.labels(verb.start(), verb.end(), sent) & NOT_DONE):
                 role = "resection"
+        if role == "unknown" and field_re and field_re.match(an.lower, an.text.rfind("\n", 0, grp.start) + 1, grp.start) \
+                and resection_told:
+            role = "resection"  # a template field: "Level(s): L2" in a corpectomy note
         if role != "resection" or sec.procedure_mentions != "counts" or sec.kind == "diagnosis":
             others.append(grp)
             continue
@@ -307,16 +313,16 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
                     generic.append(m)
                     generic_here = True
                 continue
-            name = m.value or m.text.lower()
-            if name == "nerve root":
-                level = _nearest_level(groups_by_sent.get(sent, []), m, window)
-                name = f"{level} nerve root" if level else "nerve root"
+            names = [m.value or m.text.lower()]
+            if names[0] == "nerve root":
+                root_levels = _root_levels(groups_by_sent.get(sent, []), m, window)
+                names = [f"{lv_} nerve root" for lv_ in root_levels] or ["nerve root"]
                 if cuts and _closer(cuts, verbs, m):
-                    sacrificed.append((name, m))
+                    sacrificed += [(n, m) for n in names]
                     continue
             if not verbs:
                 continue
-            named.append((name, m))
+            named += [(n, m) for n in names]
             named_here = True
             if m.value == "spinal cord":
                 near = [x for g in groups_by_sent.get(sent, []) for x in g.levels] or resected_levels
@@ -341,13 +347,15 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
     return Decision(ElementResult("missing", [], [], reason), notes)
 
 
-def _nearest_level(groups: list[lv.LevelGroup], m: Mention, window: int) -> str | None:
+def _root_levels(groups: list[lv.LevelGroup], m: Mention, window: int) -> list[str]:
+    """The levels a root mention names: all of the group just before it ("the L1 and L2 nerve
+    roots"), else the nearest level after it ("the nerve root at L2")."""
     best = None
     for g in groups:
         dist = m.start - g.end if g.end <= m.start else g.start - m.end
         if 0 <= dist <= window and (best is None or dist < best[0]):
-            best = (dist, g.levels[-1] if g.end <= m.start else g.levels[0])
-    return best[1] if best else None
+            best = (dist, list(g.levels) if g.end <= m.start else [g.levels[0]])
+    return best[1] if best else []
 
 
 def _closer(cuts, verbs, m: Mention) -> bool:
@@ -421,9 +429,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
         found = None
         for hit in re.finditer(rf"\b{re.escape(surname)}\b", text):
             s0, s1 = an.sentences[an.sentence_of(hit.start())]
-            if an.section_at(s0).kind == "personnel":
-                continue
-            seg = an.lower[s0:s1]
+            seg = an.lower[s0:s1]  # a personnel line may attribute too: "CO-SURGEON: Dr. B - performed the exposure"
             if performed.search(seg) and portion.search(seg):
                 found = (s0, s1)
                 break
