@@ -256,6 +256,15 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
             share = float(num.group(1)) / 100 if num else fractions.get(raw.replace("-", " "))
             if share is not None:
                 amounts.append((h, share))
+    if data.get("field_regex"):
+        values = {str(k): str(v) for k, v in (data.get("field_values") or {}).items()}
+        for sent, hits in sorted(an.by_sentence(_regex(data, "field_regex")).items()):
+            for h in hits:
+                kind = values.get(h.group("value"))
+                if kind and an.section_at(h.start()).procedure_mentions == "counts":
+                    box = Mention("extent", kind, None, h.start("value"), h.end("value"), an.text[h.start("value"):h.end("value")],
+                                  sent=sent)
+                    (complete if kind == "complete" else partial).append(box)
     notes: dict[str, Any] = {"ignored": ignored}
     low = [(h, s) for h, s in amounts if s < minimum]
     if low:
