@@ -389,6 +389,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
     text = an.text
     names: dict[str, tuple[int, int]] = {}
     surgeon_names: dict[str, tuple[int, int]] = {}
+    cosurgeon_section_names: dict[str, tuple[int, int]] = {}
     marked = False
     assistants: set[str] = set()
 
@@ -401,6 +402,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
         if sec.id == "co_surgeon":
             before = len(names)
             add_names(sec.start, sec.end, names)
+            add_names(sec.start, sec.end, cosurgeon_section_names)
             marked = marked or len(names) > before
         elif sec.id == "surgeon":
             add_names(sec.start, sec.end, surgeon_names)
@@ -434,10 +436,15 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
     ordered = sorted(names.items(), key=lambda kv: kv[1][0])
     display = [_display(text[s:e]) for _, (s, e) in ordered]
     attributed, missing_for, portion_ev = [], [], []
+    self_re = _regex(data, "self_regex") if data.get("self_regex") else None
+    dictator = set(surgeon_names) - set(cosurgeon_section_names)  # who "I" is in the narrative
     for surname, _ in ordered:
         found = None
-        for hit in re.finditer(rf"\b{re.escape(surname)}\b", text):
-            s0, s1 = an.sentences[an.sentence_of(hit.start())]
+        hits = [h.start() for h in re.finditer(rf"\b{re.escape(surname)}\b", text)]
+        if self_re is not None and surname in dictator:
+            hits += [h.start() for h in self_re.finditer(an.lower)]
+        for pos in sorted(hits):
+            s0, s1 = an.sentences[an.sentence_of(pos)]
             seg = an.lower[s0:s1]  # a personnel line may attribute too: "CO-SURGEON: Dr. B - performed the exposure"
             if performed.search(seg) and portion.search(seg):
                 found = (s0, s1)
