@@ -1,7 +1,10 @@
 """Accuracy floors: the auditor against the project's gold labels.
 
-Two gold sets: the project corpus (tests/corpus/gold.jsonl, 45 invented notes) and the sample
-notes (sample_notes/labels.jsonl, 12 notes). Each note is audited once per session.
+Three gold sets: the project corpus (tests/corpus/gold.jsonl, 45 invented notes), the sample
+notes (sample_notes/labels.jsonl, 12 notes), and the "blind" set (tests/corpus/blind/, 25 notes
+written from the spec alone by a helper who never saw the code or the patterns; first measured at
+92.7% status accuracy with 1 false documented, before the fixes it prompted). Each note is
+audited once per session.
 
 The floors are the figures measured when the test was written, rounded DOWN to the percent
 (precision floors likewise). Raise a floor when accuracy improves; never lower one to make a
@@ -27,18 +30,21 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLD = {
     "corpus": (ROOT / "tests" / "corpus" / "gold.jsonl", ROOT / "tests" / "corpus" / "notes"),
     "samples": (ROOT / "sample_notes" / "labels.jsonl", ROOT / "sample_notes"),
+    "blind": (ROOT / "tests" / "corpus" / "blind" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind" / "notes"),
 }
 
 # Measured for issue 6: corpus 270/270 statuses; samples 72/72.
-STATUS_FLOOR = {"corpus": 1.00, "samples": 1.00}
+STATUS_FLOOR = {"corpus": 1.00, "samples": 1.00, "blind": 1.00}
 PRECISION_FLOOR = {
     "corpus": {e: 1.00 for e in ELEMENTS},
     "samples": {e: 1.00 for e in ELEMENTS},
+    "blind": {e: 1.00 for e in ELEMENTS},
 }
-# corpus pathology categories 43/45 = 95.6% (c22 negated "infection", c23 "retropulsion" in a tumor)
+# corpus pathology categories: c22 "workup for infection ... was negative" (a negation too far back)
 VALUE_FLOOR = {
-    "corpus": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 0.95},
+    "corpus": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 0.97},
     "samples": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 1.00},
+    "blind": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 1.00},
 }
 # (gold set, file, element) reported `documented` although the gold label says otherwise
 KNOWN_FALSE_DOCUMENTED: set[tuple[str, str, str]] = set()

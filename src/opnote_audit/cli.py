@@ -51,18 +51,41 @@ def _register() -> None:
                 raise
 
 
+def _click_exceptions():
+    """Typer 0.29 vendors its own copy of Click (``typer._click``); older ones use Click."""
+    try:
+        from typer._click import exceptions  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - depends on the installed Typer
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
 def main() -> None:
+    click_exc = _click_exceptions()
+    usage_error = getattr(click_exc, "UsageError", ())
+    click_error = getattr(click_exc, "ClickException", ())
+    abort = getattr(click_exc, "Abort", ())
     _register()
     try:
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("opnote-audit: interrupted\n")
-        sys.exit(130)
+        code = app(standalone_mode=False)
     except SystemExit:
         raise
+    except usage_error as exc:  # a bad option value or a missing argument: one line
+        message = " ".join(exc.format_message().split())
+        if message:  # an empty message is "no arguments": the help was shown
+            path = exc.ctx.command_path if exc.ctx else "opnote-audit"
+            sys.stderr.write(f"opnote-audit: error: {message} (see '{path} --help')\n")
+        sys.exit(2)
+    except click_error as exc:
+        sys.stderr.write(f"opnote-audit: error: {' '.join(exc.format_message().split())}\n")
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, *((abort,) if isinstance(abort, type) else ())):
+        sys.stderr.write("opnote-audit: interrupted\n")
+        sys.exit(130)
     except Exception as exc:  # never a traceback for the user
         if os.environ.get("OPNOTE_AUDIT_DEBUG"):
             raise
         sys.stderr.write(f"opnote-audit: internal error ({type(exc).__name__}); "
                          "set OPNOTE_AUDIT_DEBUG=1 to see the details\n")
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)

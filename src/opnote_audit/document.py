@@ -97,8 +97,12 @@ def prepare(original: str) -> Prepared:
         if prev_content is not None:
             if blank_since or _is_hard_break(prev_content, body):
                 emit("\n", line_start - 1 if line_start else 0)
-            elif prev_content.rstrip().endswith("-") and body.lstrip()[:1].islower():
-                pass  # "extra-\ncavitary": rejoin the hyphenated word
+            elif prev_content.rstrip().endswith("-") and body.lstrip()[:1].islower() \
+                    and prev_content.rstrip()[-2:-1].isalpha():
+                # a word broken at the line end ("decom-\npression", "extra-\ncavitary"): join it
+                # without the hyphen, which the normalised text leaves out (offsets still map back)
+                out[-1] = out[-1][:-1]
+                npos -= 1
             else:
                 emit(" ", line_start - 1)
         # the line itself, runs of spaces folded to one

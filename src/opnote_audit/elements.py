@@ -182,6 +182,9 @@ def decide_pathology(an: Analysis) -> Decision:
             vague.append(m)
     imaging = _imaging(an, data)
     notes: dict[str, Any] = {"imaging": imaging, "ignored": ignored}
+    strong = [m for m in structural if not m.extra.get("weak")]
+    if strong:
+        structural = [m for m in structural if not m.extra.get("weak") or any(s.label == m.label for s in strong)]
     if structural:
         best: dict[str, tuple[int, int, str]] = {}  # category -> (term entry, -length, wording)
         for m in structural:
@@ -467,8 +470,10 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
 
 
 def _surname(raw: str) -> str:
+    """The key a surgeon is known by: the last name, without a possessive ("Dr. Okafor's")."""
     parts = [p for p in re.split(r"\s+", raw.strip()) if p and not re.fullmatch(r"[A-Z]\.", p)]
-    return parts[-1] if parts else raw.strip()
+    last = parts[-1] if parts else raw.strip()
+    return re.sub(r"['\u2019]s$", "", last)
 
 
 def _display(raw: str) -> str:

@@ -44,6 +44,8 @@ class Grammar:
     resection_verbs: re.Pattern[str]
     resection_roles: frozenset[str]
     resection_gap: re.Pattern[str]
+    word_level: re.Pattern[str] | None = None
+    number_words: dict[str, int] = field(default_factory=dict)
 
 
 @patterns.cached
@@ -82,6 +84,8 @@ def grammar() -> Grammar:
         resection_verbs=patterns.compile_regex(patterns.require(data, "resection_verbs_regex", str), data),
         resection_roles=frozenset(data.get("resection_roles", ["resection", "body"])),
         resection_gap=patterns.compile_regex(patterns.require(data, "resection_gap_regex", str), data),
+        word_level=patterns.compile_regex(data["word_level_regex"], data, flags=0) if data.get("word_level_regex") else None,
+        number_words={str(k): int(v) for k, v in (data.get("number_words") or {}).items()},
     )
 
 
@@ -136,6 +140,13 @@ def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str],
             out.append((m.start(), m.end(), _expand(g, a, b), True))
         else:
             out.append((m.start(), m.end(), [a], False))
+    if g.word_level is not None:
+        for m in g.word_level.finditer(lower):
+            if not _word_start(lower, m.start()) or not text[m.start()].isupper():
+                continue  # "l-two" in lower case is not a level; "L-two" is
+            lv = f"{m.group('r').upper()}{g.number_words.get(m.group('word'), 0)}"
+            if lv in g.order:
+                out.append((m.start(), m.end(), [lv], False))
     for m in g.ordinal_re.finditer(lower):
         if not _word_start(lower, m.start()):
             continue
@@ -205,10 +216,15 @@ def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> l
         groups.append(LevelGroup(a_start, a_end, list(levels), "", atoms=[(a_start, a_end)]))
     triggers = [(m.start(), m.end(), g.role_of.get(re.sub(r"\s+", " ", m.group()), "unknown"))
                 for m in g.role_re.finditer(lower, start, end)]
+    t_starts = [t[0] for t in triggers]
+    longest = max((t[1] - t[0] for t in triggers), default=0)
     for grp in groups:
         grp.text = text[grp.start:grp.end]
         best = None
-        for t_start, t_end, role in triggers:
+        # only the triggers near enough to count (bounded work on run-on sentences)
+        lo = bisect_right(t_starts, grp.start - g.before_chars - longest - 1)
+        hi = bisect_right(t_starts, grp.end + g.after_chars)
+        for t_start, t_end, role in triggers[lo:hi]:
             if role in g.resection_roles:
                 gap = text[t_end:grp.start] if t_end <= grp.start else text[grp.end:t_start]
                 if not g.resection_gap.match(gap):

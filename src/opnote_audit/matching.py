@@ -31,7 +31,7 @@ TERM_FILES = {
     "extent.yml": "extent",
     "neural.yml": "neural",
 }
-EXTRA_KEYS = ("requires_near", "excludes_near", "alone_conflict", "needs_resection_verb", "needs_body")
+EXTRA_KEYS = ("requires_near", "excludes_near", "alone_conflict", "needs_resection_verb", "needs_body", "weak")
 TERM_KEYS = {"label", "value", "phrases", "patterns", "regex", *EXTRA_KEYS}
 ANCHOR_KEY = "__anchor__"
 UNBOUNDED = 12  # tokens a "*" or "+" may take, for the Matcher's window
@@ -203,4 +203,26 @@ class TermMatcher:
                     )
                 )
         mentions.sort(key=lambda m: (m.start, m.end))
-        return mentions
+        return _drop_contained(mentions)
+
+
+def _drop_contained(mentions: list[Mention]) -> list[Mention]:
+    """Within one element, a match strictly inside a longer match of another label is the
+    longer one's part: "total corpectomy" inside "sub-total corpectomy", "lesion" inside
+    "lytic lesion". One sweep in text order (mentions are sorted by start)."""
+    cover: dict[tuple[str, str], Mention] = {}  # (element, label) -> the match reaching furthest
+    out = []
+    for m in sorted(mentions, key=lambda x: (x.start, -x.end)):
+        inside = False
+        for (element, label), o in cover.items():
+            if element == m.element and label != m.label and o.start <= m.start and m.end <= o.end \
+                    and (o.end - o.start) > (m.end - m.start):
+                inside = True
+                break
+        if not inside:
+            out.append(m)
+        key = (m.element, m.label)
+        if key not in cover or m.end > cover[key].end:
+            cover[key] = m
+    out.sort(key=lambda x: (x.start, x.end))
+    return out

@@ -200,9 +200,77 @@ def check_keys(obj: Any, allowed: Iterable[str], ctx: str = "") -> None:
         )
 
 
-# Nested unbounded quantifiers such as (a+)+ or (\w*)* can backtrack catastrophically.
-_NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)\s*[+*{]")
+# A regex from data must not backtrack catastrophically. Two checks:
+# - structure (every regex): no unbounded repeat (+, *, {n,}) inside another unbounded repeat,
+#   as in (a+)+, ((a+))+ or (a{1,})+;
+# - a timed probe (regexes from site packs, which are not tested with the tool): the regex runs
+#   on a few adversarial strings and must finish quickly; this catches overlapping alternatives
+#   such as (a|aa)+$ that no simple inspection can (in a forked child, killed when too slow).
 MAX_REGEX_LEN = 1000
+PROBE_SECONDS = 0.5
+
+
+def _nested_unbounded(items, inside: bool = False) -> bool:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    for op, av in items:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            _lo, hi, sub = av
+            unbounded = hi == c.MAXREPEAT
+            if unbounded and inside:
+                return True
+            if _nested_unbounded(sub, inside or unbounded):
+                return True
+        elif op is c.SUBPATTERN:
+            if _nested_unbounded(av[-1], inside):
+                return True
+        elif op is c.BRANCH:
+            if any(_nested_unbounded(b, inside) for b in av[1]):
+                return True
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            if _nested_unbounded(av[1], inside):
+                return True
+        elif op is getattr(c, "ATOMIC_GROUP", None):
+            if _nested_unbounded(av, inside):
+                return True
+    return False
+
+
+def _probe(rx: re.Pattern[str], ctx: Any) -> None:
+    """Run the regex on adversarial texts in a forked child that is killed after
+    PROBE_SECONDS (Python's regex engine holds the interpreter lock, so a thread cannot)."""
+    import os
+    import signal
+    import time
+
+    if not hasattr(os, "fork"):  # pragma: no cover - no fork (Windows): the structural check only
+        return
+    chars = sorted(set(re.findall(r"[A-Za-z0-9]", rx.pattern)))[:6] or ["a"]
+    probes = [ch * 40 + "!" for ch in chars] + [" " * 40 + "!", "ab" * 20 + "!"]
+    pid = os.fork()
+    if pid == 0:  # the child: run the probes and leave without cleanup
+        try:
+            for text in probes:
+                rx.search(text)
+                rx.search(text.upper())
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + PROBE_SECONDS
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.005)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise PatternError(
+        f"{where(ctx)}: regex is too slow on a short test text (catastrophic backtracking risk)"
+    )
+
+
+def _from_site_pack(ctx: Any) -> bool:
+    src = getattr(ctx, "source", "") or ""
+    return bool(src) and not src.startswith("patterns/")
 
 
 def compile_regex(pattern: Any, ctx: Any, flags: int = re.IGNORECASE) -> re.Pattern[str]:
@@ -211,11 +279,17 @@ def compile_regex(pattern: Any, ctx: Any, flags: int = re.IGNORECASE) -> re.Patt
         raise PatternError(f"{where(ctx)}: regex must be a non-empty string")
     if len(pattern) > MAX_REGEX_LEN:
         raise PatternError(f"{where(ctx)}: regex longer than {MAX_REGEX_LEN} characters")
-    if _NESTED_QUANT.search(pattern):
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        tree = _parser.parse(pattern, flags)
+        compiled = re.compile(pattern, flags)
+    except re.error as exc:
+        raise PatternError(f"{where(ctx)}: invalid regex: {exc}") from None
+    if _nested_unbounded(tree):
         raise PatternError(
             f"{where(ctx)}: regex has a nested unbounded quantifier (catastrophic backtracking risk)"
         )
-    try:
-        return re.compile(pattern, flags)
-    except re.error as exc:
-        raise PatternError(f"{where(ctx)}: invalid regex: {exc}") from None
+    if _from_site_pack(ctx):
+        _probe(compiled, ctx)
+    return compiled

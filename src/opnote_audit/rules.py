@@ -83,6 +83,12 @@ def status_rules() -> dict[str, dict[str, str]]:
     return {str(k): dict(v or {}) for k, v in (data.get("status_rules") or {}).items()}
 
 
+def fills_from_note(rule: Rule) -> bool:
+    """Does the rule's message take words from the note ({value} or {detail})?"""
+    used = {f for _, f, _, _ in string.Formatter().parse(rule.message) if f}
+    return bool(used & {"value", "detail"})
+
+
 def finding(rule_id: str, evidence: list[Evidence] | None = None, element: str | None = None,
             severity: str | None = None, **fill: Any) -> Finding:
     rule = catalogue()[rule_id]

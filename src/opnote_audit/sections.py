@@ -67,7 +67,10 @@ def _compiled():
     generic = patterns.compile_regex(data.get("generic_header_regex", r"[A-Z][A-Z ]{2,40}:"), data, flags=0)
     field = patterns.compile_regex(data.get("field_header_regex", r"[A-Z][A-Za-z ]{1,40}:"), data, flags=0)
     generic_line = re.compile(rf"[ \t]*(?P<h>{generic.pattern}|{field.pattern})")
-    return table, generic_line
+    narrative = data.get("narrative_start") or {}
+    narrative_re = patterns.compile_regex(narrative["regex"], narrative, flags=0) if narrative.get("regex") else None
+    narrative_kinds = frozenset(narrative.get("in_kinds") or [])
+    return table, generic_line, narrative_re, narrative_kinds
 
 
 def _known(table: dict, header_text: str) -> dict | None:
@@ -81,7 +84,7 @@ def _known(table: dict, header_text: str) -> dict | None:
 
 def find_sections(text: str) -> list[Section]:
     """Sections in order; text before the first header belongs to no section."""
-    table, generic_line = _compiled()
+    table, generic_line, narrative_re, narrative_kinds = _compiled()
     hits: dict[int, tuple[int, dict]] = {}
     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
     for pos in line_starts:
@@ -108,6 +111,8 @@ def find_sections(text: str) -> list[Section]:
             s = m.start("h")
             if not any(s <= k < m.end() or k <= s < v[0] for k, v in hits.items()):
                 hits[s] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
+    if narrative_re is not None:
+        _narrative_breaks(text, line_starts, hits, narrative_re, narrative_kinds)
     starts = sorted(hits)
     sections = []
     for i, hs in enumerate(starts):
@@ -122,6 +127,48 @@ def find_sections(text: str) -> list[Section]:
                 continue
         sections.append(Section(info["id"], info["kind"], info["mode"], hs, content_start, end))
     return sections
+
+
+_SENTENCE_START = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z])")
+
+
+def _narrative_breaks(text: str, line_starts: list[int], hits: dict, regex, kinds) -> None:
+    """Open a description section where the operative narrative starts inside the indications
+    (at a line start, or a sentence start when paragraphs were joined on one line)."""
+    lower = None
+    ordered = sorted(hits)
+    if not any(info["kind"] in kinds for _, info in hits.values()):
+        return
+    starts = sorted(set(line_starts) | {m.end() for m in _SENTENCE_START.finditer(text)})
+    for pos in starts:
+        if pos in hits:
+            continue
+        prev = [h for h in ordered if h < pos]
+        if not prev or hits[prev[-1]][1]["kind"] not in kinds or hits[prev[-1]][0] > pos:
+            continue
+        if lower is None:
+            lower = text.lower()
+        start = pos + (len(text[pos:]) - len(text[pos:].lstrip(" \t")))
+        if regex.match(lower, start):
+            hits[start] = (start, {"id": "description", "kind": "description", "mode": "counts"})
+            ordered = sorted(hits)
+
+
+MAX_SENTENCE_CHARS = 1500  # a run-on "sentence" longer than this is cut at a comma or space
+
+
+def _split_long(text: str, cuts: list[int]) -> list[int]:
+    """Cut over-long sentences (a 1 MB line with no full stop) so per-sentence work stays bounded."""
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        out.append(a)
+        while b - a > MAX_SENTENCE_CHARS:
+            limit = a + MAX_SENTENCE_CHARS
+            cut = max(text.rfind(",", a + MAX_SENTENCE_CHARS // 2, limit), text.rfind(" ", a + MAX_SENTENCE_CHARS // 2, limit))
+            a = cut + 1 if cut > a else limit
+            out.append(a)
+    out.append(cuts[-1])
+    return out
 
 
 class SectionIndex:
@@ -159,6 +206,7 @@ def find_sentences(text: str, sections: list[Section]) -> list[tuple[int, int]]:
         if s.id != "other":  # a field label ("Modifier 62 (co-surgery): [x] No") stays with its answer
             cuts.add(s.start)
     ordered = sorted(cuts)
+    ordered = _split_long(text, ordered)
     spans = []
     for a, b in zip(ordered, ordered[1:]):
         # trim white space at the edges

@@ -34,10 +34,27 @@ def render(result, fmt: str, options: RenderOptions = RenderOptions()) -> str:
     return module.render(result, options)
 
 
+# Elements whose reason may quote the note (pathology words, an amount, surgeons' names).
+_REASONS_WITH_NOTE_TEXT = ("pathology", "extent", "co_surgeon")
+
+
 def result_dict(result, options: RenderOptions) -> dict:
-    """The JSON-contract dict of a result, without note text when asked."""
+    """The JSON-contract dict of a result, without note text when asked (``--no-evidence``):
+    no quotes, no pathology wording, no surgeons' names, and finding messages that would
+    repeat note words are replaced by the rule's fixed summary."""
     data = result.to_dict(with_text=options.with_text)
-    if not options.with_text:
-        path = data["elements"]["pathology"]
-        path["value"] = [{"category": v["category"], "text": None} for v in path["value"] or []]
+    if options.with_text:
+        return data
+    els = data["elements"]
+    els["pathology"]["value"] = [{"category": v["category"], "text": None} for v in els["pathology"]["value"] or []]
+    els["co_surgeon"]["value"] = [f"co-surgeon {i}" for i, _ in enumerate(els["co_surgeon"]["value"] or [], 1)]
+    for name in _REASONS_WITH_NOTE_TEXT:
+        els[name]["reason"] = ""
+    from opnote_audit.rules import catalogue, fills_from_note
+
+    rules = catalogue()
+    for f in data["findings"]:
+        rule = rules.get(f["rule"])
+        if rule is not None and fills_from_note(rule):
+            f["message"] = rule.summary
     return data
