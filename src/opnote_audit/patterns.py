@@ -273,8 +273,15 @@ def _from_site_pack(ctx: Any) -> bool:
     return bool(src) and not src.startswith("patterns/")
 
 
+_CHECKED: dict[tuple[str, int, bool], re.Pattern[str]] = {}  # regexes already checked and compiled
+
+
 def compile_regex(pattern: Any, ctx: Any, flags: int = re.IGNORECASE) -> re.Pattern[str]:
-    """Compile a regex from data, rejecting ones that could backtrack catastrophically."""
+    """Compile a regex from data, rejecting ones that could backtrack catastrophically.
+    Checked regexes are remembered, so calling this on every note costs a dictionary look-up."""
+    key = (pattern, flags, _from_site_pack(ctx)) if isinstance(pattern, str) else None
+    if key is not None and key in _CHECKED:
+        return _CHECKED[key]
     if not isinstance(pattern, str) or not pattern:
         raise PatternError(f"{where(ctx)}: regex must be a non-empty string")
     if len(pattern) > MAX_REGEX_LEN:
@@ -292,4 +299,5 @@ def compile_regex(pattern: Any, ctx: Any, flags: int = re.IGNORECASE) -> re.Patt
         )
     if _from_site_pack(ctx):
         _probe(compiled, ctx)
+    _CHECKED[key] = compiled
     return compiled
