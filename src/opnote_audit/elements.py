@@ -329,7 +329,7 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
             if names[0] == "nerve root":
                 root_levels = _root_levels(groups_by_sent.get(sent, []), m, window)
                 names = [f"{lv_} nerve root" for lv_ in root_levels] or ["nerve root"]
-                if cuts and _closer(cuts, verbs, m):
+                if cuts and _closer(cuts, verbs, m, an.text):
                     sacrificed += [(n, m) for n in names]
                     continue
             if not verbs:
@@ -370,9 +370,13 @@ def _root_levels(groups: list[lv.LevelGroup], m: Mention, window: int) -> list[s
     return best[1] if best else []
 
 
-def _closer(cuts, verbs, m: Mention) -> bool:
-    """Is a sacrifice word closer to the root mention than any decompression word?"""
+def _closer(cuts, verbs, m: Mention, text: str = "") -> bool:
+    """Is a sacrifice word closer to the root mention than any decompression word?
+    A semicolon between them is a clause boundary: "ligation of the L1 root; ventral decompression"."""
     def dist(h):
+        lo, hi = (h.end(), m.start) if h.end() <= m.start else (m.end, h.start())
+        if text and ";" in text[lo:hi]:
+            return 10**9
         return min(abs(h.start() - m.end), abs(m.start - h.end()))
     best_cut = min(dist(h) for h in cuts)
     best_verb = min((dist(h) for h in verbs), default=10**9)
@@ -441,6 +445,10 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
     attributed, missing_for, portion_ev = [], [], []
     self_re = _regex(data, "self_regex") if data.get("self_regex") else None
     dictator = set(surgeon_names) - set(cosurgeon_section_names)  # who "I" is in the narrative
+    if not dictator and ordered:
+        # "Co-surgeons: Dr. A (dictating) and Dr. B": the one marked as dictating, else the first named
+        marked_dictating = [k for k, (s0, s1) in ordered if re.match(r"\W{0,3}\(?\s*dictat", an.lower[s1:s1 + 20])]
+        dictator = set(marked_dictating or [ordered[0][0]])
     for surname, _ in ordered:
         found = None
         hits = [h.start() for h in re.finditer(rf"\b{re.escape(surname)}\b", text)]

@@ -244,6 +244,8 @@ def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> l
 
 def resection_verb_near(text: str, sent_start: int, sent_end: int, grp: LevelGroup) -> re.Match[str] | None:
     """A resection verb in the sentence close enough to the level group to be about it."""
-    window = int(patterns.load("level.yml").get("body_verb_window_chars", 60))
-    lo, hi = max(sent_start, grp.start - window), min(sent_end, grp.end + window)
+    data = patterns.load("level.yml")
+    before = int(data.get("body_verb_window_chars", 25))
+    after = int(data.get("body_verb_after_chars", before))
+    lo, hi = max(sent_start, grp.start - before), min(sent_end, grp.end + after)
     return grammar().resection_verbs.search(text, lo, hi)
