@@ -111,24 +111,27 @@ def _show(value, notes) -> str:
 
 
 def suggest_codes(d: dict[str, el.Decision], code: str) -> list[dict]:
-    """The code set the note supports: a primary code and 63103 for each additional segment."""
+    """The code set the note supports: a primary code for the first resected segment of the
+    regions the codes cover, and the add-on code for each additional segment (codes.yml)."""
     if d["approach"].result.status != "documented":
         return []
     levels = d["level"].notes.get("resected", [])
     if not levels or d["level"].result.status not in ("documented", "conflict"):
         return []
-    regions = {lv[0] for lv in levels}
-    if not regions & {"T", "L"}:
-        return []
     codes = patterns.load("codes.yml")["codes"]
+    primaries = {c: info for c, info in codes.items() if info.get("kind") == "primary"}
+    covered = {r for info in primaries.values() for r in str(info.get("region", ""))}
+    regions = {lv[0] for lv in levels}
     primary = code if codes[code].get("region") in regions else next(
-        (c for c, info in codes.items() if info.get("kind") == "primary" and info.get("region") in regions), None)
+        (c for c, info in primaries.items() if info.get("region") in regions), None)
     if primary is None:
         return []
-    tl = [x for x in levels if x[0] in "TL"]
+    segments = [x for x in levels if x[0] in covered]
+    addon = next((c for c, info in codes.items() if info.get("kind") == "addon" and primary in info.get("addon_to", [])),
+                 None)
     out = [{"code": primary, "units": 1}]
-    if len(tl) > 1:
-        out.append({"code": "63103", "units": len(tl) - 1})
+    if addon and len(segments) > 1:
+        out.append({"code": addon, "units": len(segments) - 1})
     return out
 
 

@@ -294,6 +294,7 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
     sacrifice_re = _regex(data, "sacrifice_regex")
     window = int(data.get("root_level_window_chars", 20))
     cord_levels = set(data.get("cord_warning_levels", []))
+    root_value, cord_value = str(data.get("root_value", "")), str(data.get("cord_value", ""))
     by_sent: dict[int, list[Mention]] = {}
     for m in an.mentions:
         if m.element == "neural":
@@ -326,9 +327,9 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
                     generic_here = True
                 continue
             names = [m.value or m.text.lower()]
-            if names[0] == "nerve root":
+            if names[0] == root_value:
                 root_levels = _root_levels(groups_by_sent.get(sent, []), m, window)
-                names = [f"{lv_} nerve root" for lv_ in root_levels] or ["nerve root"]
+                names = [f"{lv_} {root_value}" for lv_ in root_levels] or [root_value]
                 if cuts and _closer(cuts, verbs, m, an.text):
                     sacrificed += [(n, m) for n in names]
                     continue
@@ -336,7 +337,7 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
                 continue
             named += [(n, m) for n in names]
             named_here = True
-            if m.value == "spinal cord":
+            if m.value == cord_value:
                 near = [x for g in groups_by_sent.get(sent, []) for x in g.levels] or resected_levels
                 low = sorted(set(near) & cord_levels, key=lambda x: lv.grammar().order.get(x, 0))
                 if low:
