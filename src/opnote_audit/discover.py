@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from opnote_audit.readers import SUPPORTED_SUFFIXES
+from opnote_audit.readers import SUPPORTED_SUFFIXES, os_error_reason
 
 __all__ = ["Skipped", "iter_note_files"]
 
@@ -194,16 +194,7 @@ def _first_time(seen: set[tuple[int, int]], info: os.stat_result) -> bool:
 
 
 def _reason(exc: OSError, path: Path) -> str:
-    if exc.errno == errno.ELOOP:
-        return "symbolic link loop (too many levels of symbolic links)"
-    if isinstance(exc, FileNotFoundError):
-        return "broken symbolic link" if os.path.islink(path) else "no such file or directory"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, NotADirectoryError):
-        return "no such file or directory (a parent is not a directory)"
-    reason = exc.strerror or type(exc).__name__
-    return f"cannot read: {reason[:1].lower()}{reason[1:]}"
+    return os_error_reason(exc, path)
 
 
 class _PatternSet:

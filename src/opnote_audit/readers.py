@@ -222,6 +222,13 @@ def _stat(path: str) -> os.stat_result:
         raise _Refused(_os_reason(exc)) from None
 
 
+def os_error_reason(exc: OSError, path: str | os.PathLike | None = None) -> str:
+    """The one-line reason for an OS error on a note path (shared by ``check`` and ``scan``)."""
+    if isinstance(exc, FileNotFoundError) and path is not None and os.path.islink(path):
+        return "broken symbolic link (its target does not exist)"
+    return _os_reason(exc)
+
+
 def _os_reason(exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return "symbolic link loop (too many levels of symbolic links)"
