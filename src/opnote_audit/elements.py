@@ -307,6 +307,13 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
     sacrificed: list[tuple[str, Mention]] = []
     cord_low: list[tuple[str, Mention]] = []
     decomp_by_sent, cuts_by_sent = an.by_sentence(decomp_re), an.by_sentence(sacrifice_re)
+    # a template field "Decompression of:" lends its verb to the checked items on the next lines
+    for sent in sorted(decomp_by_sent):
+        s0, s1 = an.sentences[sent]
+        if an.text[s0:s1].rstrip().endswith(":"):
+            for nxt in range(sent + 1, min(sent + 4, len(an.sentences))):
+                if nxt in by_sent and nxt not in decomp_by_sent:
+                    decomp_by_sent[nxt] = decomp_by_sent[sent]
     for sent in sorted(set(decomp_by_sent) | set(cuts_by_sent)):
         s0, s1 = an.sentences[sent]
         sec = an.section_at(s0)

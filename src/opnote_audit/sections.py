@@ -43,6 +43,8 @@ def _key(header_text: str) -> str:
 # run of capitals before a colon inside a line. Candidates are looked up in the header table.
 _LINE_CANDIDATE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][^:\n]{0,60}?)[ \t]*:")
 _LINE_ALONE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][A-Za-z0-9 ()/&'_-]{0,60}?)[ \t]*(?=\n|$)")
+# An all-caps dictation with no colons: "PROCEDURE L3 CORPECTOMY ...", "INDICATIONS 66 YEAR OLD ...".
+_CAPS_WORDS = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Z][A-Z()/&'-]*(?:[ \t]+[A-Z][A-Z()/&'-]*){0,3})")
 _INLINE_CANDIDATE = re.compile(r"(?<=[\s.;])(?P<h>[A-Z][A-Z()/&'-]*(?:[ _-]+[A-Z()/&'-]+){0,6})[ \t]*:")
 
 
@@ -73,6 +75,26 @@ def _compiled():
     return table, generic_line, narrative_re, narrative_kinds
 
 
+def _caps_header(text: str, pos: int, table: dict) -> tuple[int, int, dict] | None:
+    """(start, end, section) of a known header starting an all-caps line without a colon
+    ("PROCEDURE L3 CORPECTOMY ..."); the longest known header wins."""
+    line_end = text.find("\n", pos)
+    line = text[pos:line_end if line_end != -1 else len(text)]
+    letters = [c for c in line[:60] if c.isalpha()]
+    if len(letters) < 8 or any(c.islower() for c in letters):
+        return None
+    m = _CAPS_WORDS.match(text, pos)
+    if not m:
+        return None
+    words = list(re.finditer(r"\S+", m.group("h")))
+    for n in range(len(words), 0, -1):
+        end = m.start("h") + words[n - 1].end()
+        info = _known(table, text[m.start("h"):end])
+        if info is not None:
+            return m.start("h"), end, info
+    return None
+
+
 def _known(table: dict, header_text: str) -> dict | None:
     key = _key(header_text)
     if key in table:
@@ -95,6 +117,10 @@ def find_sections(text: str) -> list[Section]:
             info = _known(table, m.group("h")) if m else None
         if info is not None:
             hits[m.start("h")] = (m.end(), info)
+            continue
+        caps = _caps_header(text, pos, table)
+        if caps is not None:
+            hits[caps[0]] = (caps[1], caps[2])
     for m in _INLINE_CANDIDATE.finditer(text):
         words = list(re.finditer(r"[^ _-]+", m.group("h")))
         for w in words:  # the longest known header ending at the colon
