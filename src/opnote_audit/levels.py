@@ -46,6 +46,8 @@ class Grammar:
     resection_gap: re.Pattern[str]
     word_level: re.Pattern[str] | None = None
     number_words: dict[str, int] = field(default_factory=dict)
+    level_candidate: re.Pattern[str] | None = None
+    region_word_re: re.Pattern[str] | None = None
 
 
 @patterns.cached
@@ -86,6 +88,10 @@ def grammar() -> Grammar:
         resection_gap=patterns.compile_regex(patterns.require(data, "resection_gap_regex", str), data),
         word_level=patterns.compile_regex(data["word_level_regex"], data, flags=0) if data.get("word_level_regex") else None,
         number_words={str(k): int(v) for k, v in (data.get("number_words") or {}).items()},
+        level_candidate=patterns.compile_regex(data["level_candidate_regex"], data, flags=0)
+        if data.get("level_candidate_regex") else None,
+        region_word_re=re.compile(r"\b(?:" + "|".join(re.escape(str(w).lower()) for w in (data.get("region_words") or {}))
+                                  + r")\b"),
     )
 
 
@@ -114,7 +120,7 @@ def _word_start(text: str, pos: int) -> bool:
 def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str], bool]]:
     """(start, end, levels, is_range) of every level expression in the text, in order."""
     out = []
-    for m in g.level_re.finditer(text):
+    for m in _level_matches(g, text):
         if not _word_start(text, m.start()):
             continue
         if m.group("cr"):
@@ -141,13 +147,13 @@ def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str],
         else:
             out.append((m.start(), m.end(), [a], False))
     if g.word_level is not None:
-        for m in g.word_level.finditer(lower):
-            if not _word_start(lower, m.start()) or not text[m.start()].isupper():
-                continue  # "l-two" in lower case is not a level; "L-two" is
-            lv = f"{m.group('r').upper()}{g.number_words.get(m.group('word'), 0)}"
+        for m in g.word_level.finditer(text):
+            if not _word_start(text, m.start()):
+                continue
+            lv = f"{m.group('r').upper()}{g.number_words.get(m.group('word').lower(), 0)}"
             if lv in g.order:
                 out.append((m.start(), m.end(), [lv], False))
-    for m in g.ordinal_re.finditer(lower):
+    for m in _ordinal_matches(g, lower):
         if not _word_start(lower, m.start()):
             continue
         letter = g.region_words.get(m.group("region"))
@@ -169,6 +175,32 @@ def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str],
             out.append((m.start(), m.end(), levels, len(levels) > 1))
     out.sort()
     return out
+
+
+def _level_matches(g: Grammar, text: str):
+    """level_re matches, tried only where a region letter stands before a digit."""
+    if g.level_candidate is None:
+        yield from g.level_re.finditer(text)
+        return
+    last_end = 0
+    for c in g.level_candidate.finditer(text):
+        if c.start() < last_end:
+            continue
+        m = g.level_re.match(text, c.start())
+        if m:
+            last_end = m.end()
+            yield m
+
+
+def _ordinal_matches(g: Grammar, lower: str):
+    """ordinal_re matches, looked for only just before a region word ("... third lumbar")."""
+    last_end = 0
+    for r in g.region_word_re.finditer(lower):
+        lo = max(last_end, r.start() - 160)
+        for m in g.ordinal_re.finditer(lower, lo, r.end()):
+            if m.end() == r.end():
+                last_end = m.end()
+                yield m
 
 
 def find_all_groups(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, LevelGroup]]:
