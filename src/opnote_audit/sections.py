@@ -78,11 +78,9 @@ def _compiled():
 def _caps_header(text: str, pos: int, table: dict) -> tuple[int, int, dict] | None:
     """(start, end, section) of a known header starting an all-caps line without a colon
     ("PROCEDURE L3 CORPECTOMY ..."); the longest known header wins."""
-    line_end = text.find("\n", pos)
-    line = text[pos:line_end if line_end != -1 else len(text)]
-    letters = [c for c in line[:60] if c.isalpha()]
-    if len(letters) < 8 or any(c.islower() for c in letters):
-        return None
+    head = text[pos:pos + 60].split("\n", 1)[0].lstrip()
+    if not head[:1].isupper() or head != head.upper() or sum(c.isalpha() for c in head) < 8:
+        return None  # not an all-caps line
     m = _CAPS_WORDS.match(text, pos)
     if not m:
         return None
@@ -102,6 +100,16 @@ def _known(table: dict, header_text: str) -> dict | None:
     if key.endswith("s") and key[:-1] in table:
         return table[key[:-1]]
     return None
+
+
+def _overlaps(hits: dict[int, tuple[int, dict]], start: int, end: int) -> bool:
+    """Does [start, end) overlap a header already found (its start to its content start)?"""
+    keys = sorted(hits)
+    i = bisect_right(keys, start) - 1
+    if i >= 0 and hits[keys[i]][0] > start:
+        return True  # the header before reaches into this one
+    j = bisect_right(keys, start - 1)
+    return j < len(keys) and keys[j] < end
 
 
 def find_sections(text: str) -> list[Section]:
@@ -127,16 +135,13 @@ def find_sections(text: str) -> list[Section]:
             info = _known(table, m.group("h")[w.start():])
             if info is not None:
                 start = m.start("h") + w.start()
-                inside = any(k <= start < v[0] for k, v in hits.items())
-                if not inside and start not in hits:
+                if not _overlaps(hits, start, start + 1):
                     hits[start] = (m.end(), info)
                 break
     for pos in line_starts:
         m = generic_line.match(text, pos)
-        if m:
-            s = m.start("h")
-            if not any(s <= k < m.end() or k <= s < v[0] for k, v in hits.items()):
-                hits[s] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
+        if m and not _overlaps(hits, m.start("h"), m.end()):
+            hits[m.start("h")] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
     if narrative_re is not None:
         _narrative_breaks(text, line_starts, hits, narrative_re, narrative_kinds)
     starts = sorted(hits)
@@ -163,14 +168,17 @@ def _narrative_breaks(text: str, line_starts: list[int], hits: dict, regex, kind
     (at a line start, or a sentence start when paragraphs were joined on one line)."""
     lower = None
     ordered = sorted(hits)
-    if not any(info["kind"] in kinds for _, info in hits.values()):
+    spans = [(h, ordered[i + 1] if i + 1 < len(ordered) else len(text)) for i, h in enumerate(ordered)
+             if hits[h][1]["kind"] in kinds]
+    if not spans:
         return
-    starts = sorted(set(line_starts) | {m.end() for m in _SENTENCE_START.finditer(text)})
+    candidates = set(line_starts) | {m.end() for m in _SENTENCE_START.finditer(text)}
+    starts = sorted(p for p in candidates if any(hits[a][0] <= p < b for a, b in spans))
     for pos in starts:
         if pos in hits:
             continue
-        prev = [h for h in ordered if h < pos]
-        if not prev or hits[prev[-1]][1]["kind"] not in kinds or hits[prev[-1]][0] > pos:
+        i = bisect_right(ordered, pos) - 1
+        if i < 0 or hits[ordered[i]][1]["kind"] not in kinds or hits[ordered[i]][0] > pos:
             continue
         if lower is None:
             lower = text.lower()
@@ -178,6 +186,7 @@ def _narrative_breaks(text: str, line_starts: list[int], hits: dict, regex, kind
         if regex.match(lower, start):
             hits[start] = (start, {"id": "description", "kind": "description", "mode": "counts"})
             ordered = sorted(hits)
+            return  # the narrative has started: what follows is the operation
 
 
 MAX_SENTENCE_CHARS = 1500  # a run-on "sentence" longer than this is cut at a comma or space
