@@ -259,9 +259,12 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
             share = float(num.group(1)) / 100 if num else fractions.get(raw.replace("-", " "))
             if share is not None:
                 amounts.append((h, share))
-    if data.get("field_regex"):
-        values = {str(k): str(v) for k, v in (data.get("field_values") or {}).items()}
-        for sent, hits in sorted(an.by_sentence(_regex(data, "field_regex")).items()):
+    field_regexes = data.get("field_regex") or []
+    if isinstance(field_regexes, str):
+        field_regexes = [field_regexes]
+    values = {str(k): str(v) for k, v in (data.get("field_values") or {}).items()}
+    for rx in field_regexes:
+        for sent, hits in sorted(an.by_sentence(patterns.compile_regex(rx, data, flags=0)).items()):
             for h in hits:
                 kind = values.get(h.group("value"))
                 if kind and an.section_at(h.start()).procedure_mentions == "counts":
