@@ -225,6 +225,9 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
     verb_re = _regex(data, "resection_verb_regex")
     amount_re = _regex(data, "amount_regex")
     body_re = _regex(data, "body_regex")
+    rem_before = _regex(data, "remainder_before_regex") if data.get("remainder_before_regex") else None
+    rem_after = _regex(data, "remainder_after_regex") if data.get("remainder_after_regex") else None
+    remainder_window = int(data.get("remainder_window_chars", 25))
     body_window = int(data.get("body_window_chars", 50))
     fractions = {str(k).lower().replace("-", " "): float(v) for k, v in data.get("fractions", {}).items()}
     minimum = float(data.get("partial_minimum", 1 / 3))
@@ -254,6 +257,9 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
                 continue
             if not verb_re.search(an.lower, s0, s1):
                 continue  # "the needle reached the posterior two thirds of the body" removes nothing
+            if (rem_before and rem_before.search(an.lower, max(s0, h.start() - remainder_window), h.start())) or \
+                    (rem_after and rem_after.match(an.lower, h.end(), min(s1, h.end() + remainder_window))):
+                continue  # "the anterior one-fifth of each body was left": what remained
             raw = h.group("amount").lower()
             num = re.match(r"(\d{1,3}(?:\.\d+)?)", raw)
             share = float(num.group(1)) / 100 if num else fractions.get(raw.replace("-", " "))
@@ -455,6 +461,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
     display = [_display(text[s:e]) for _, (s, e) in ordered]
     attributed, missing_for, portion_ev = [], [], []
     self_re = _regex(data, "self_regex") if data.get("self_regex") else None
+    own_portion = _regex(data, "own_portion_regex") if data.get("own_portion_regex") else None
     dictator = set(surgeon_names) - set(cosurgeon_section_names)  # who "I" is in the narrative
     if not dictator and ordered:
         # "Co-surgeons: Dr. A (dictating) and Dr. B": the one marked as dictating, else the first named
@@ -468,7 +475,7 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
         for pos in sorted(hits):
             s0, s1 = an.sentences[an.sentence_of(pos)]
             seg = an.lower[s0:s1]  # a personnel line may attribute too: "CO-SURGEON: Dr. B - performed the exposure"
-            if performed.search(seg) and portion.search(seg):
+            if (performed.search(seg) and portion.search(seg)) or (own_portion and own_portion.search(seg)):
                 found = (s0, s1)
                 break
         if found:

@@ -34,6 +34,7 @@ TERM_FILES = {
 EXTRA_KEYS = ("requires_near", "excludes_near", "alone_conflict", "needs_resection_verb", "needs_body", "weak")
 TERM_KEYS = {"label", "value", "phrases", "patterns", "regex", *EXTRA_KEYS}
 ANCHOR_KEY = "__anchor__"
+MASK = "mask"  # a term label that only hides the shorter terms inside it ("tumor" in "tumor board")
 UNBOUNDED = 12  # tokens a "*" or "+" may take, for the Matcher's window
 
 
@@ -203,7 +204,7 @@ class TermMatcher:
                     )
                 )
         mentions.sort(key=lambda m: (m.start, m.end))
-        return _drop_contained(mentions)
+        return [m for m in _drop_contained(mentions) if m.label != MASK]
 
 
 def _drop_contained(mentions: list[Mention]) -> list[Mention]:
