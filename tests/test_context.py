@@ -62,7 +62,7 @@ def test_affirmed_mention_has_no_label() -> None:
     ("No fracture but a large tumor was found.", "fracture", "tumor"),
     ("No pain; however weakness persists.", "pain", "weakness"),
     ("No pain although weakness persists.", "pain", "weakness"),
-    ("No fever, which argues against abscess.", "fever", "abscess"),
+    ("No fever, which makes an abscess the likely source.", "fever", "abscess"),
     ("No deficits except numbness in the foot.", "deficits", "numbness"),
     ("No pain aside from stiffness.", "pain", "stiffness"),
     ("No pain apart from stiffness.", "pain", "stiffness"),
