@@ -465,7 +465,8 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
     dictator = set(surgeon_names) - set(cosurgeon_section_names)  # who "I" is in the narrative
     if not dictator and ordered:
         # "Co-surgeons: Dr. A (dictating) and Dr. B": the one marked as dictating, else the first named
-        marked_dictating = [k for k, (s0, s1) in ordered if re.match(r"\W{0,3}\(?\s*dictat", an.lower[s1:s1 + 20])]
+        dictating = _regex(data, "dictating_regex") if data.get("dictating_regex") else None
+        marked_dictating = [k for k, (s0, s1) in ordered if dictating and dictating.match(an.lower, s1, s1 + 20)]
         dictator = set(marked_dictating or [ordered[0][0]])
     for surname, _ in ordered:
         found = None
