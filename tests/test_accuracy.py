@@ -8,7 +8,10 @@ set (tests/corpus/blind2/, 30 notes, first measured at 96.7% with 1 false docume
 third (tests/corpus/blind3/, 30 messy notes, first measured at 96.1% with 1 false documented),
 and a fourth (tests/corpus/blind4/, 25 terse notes on borderline statuses, first measured at 96.7%
 with 2 false documented: "extracavitary approach" without "lateral") and a fifth
-(tests/corpus/blind5/, 25 long academic notes, first measured at 94.0% with 4 false documented).
+(tests/corpus/blind5/, 25 long academic notes, first measured at 94.0% with 4 false documented),
+a sixth (tests/corpus/blind6/, 25 notes in international dictation styles, 87.3% with 1 false
+documented at first) and a seventh (tests/corpus/blind7/, 25 trauma/infection EHR templates, 88.0%
+with 8 false documented at first). Sets 6 and 7 still have disagreements (see their floors).
 Each note is audited once per session.
 
 The floors are the figures measured when the test was written, rounded DOWN to the percent
@@ -40,10 +43,13 @@ GOLD = {
     "blind3": (ROOT / "tests" / "corpus" / "blind3" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind3" / "notes"),
     "blind4": (ROOT / "tests" / "corpus" / "blind4" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind4" / "notes"),
     "blind5": (ROOT / "tests" / "corpus" / "blind5" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind5" / "notes"),
+    "blind6": (ROOT / "tests" / "corpus" / "blind6" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind6" / "notes"),
+    "blind7": (ROOT / "tests" / "corpus" / "blind7" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind7" / "notes"),
 }
 
 # Measured for issue 6: corpus 270/270 statuses; samples 72/72.
-STATUS_FLOOR = {"corpus": 1.00, "samples": 1.00, "blind": 1.00, "blind2": 1.00, "blind3": 1.00, "blind4": 1.00, "blind5": 1.00}
+STATUS_FLOOR = {"corpus": 1.00, "samples": 1.00, "blind": 1.00, "blind2": 1.00, "blind3": 1.00, "blind4": 1.00, "blind5": 1.00,
+                "blind6": 0.94, "blind7": 0.97}
 PRECISION_FLOOR = {
     "corpus": {e: 1.00 for e in ELEMENTS},
     "samples": {e: 1.00 for e in ELEMENTS},
@@ -52,6 +58,8 @@ PRECISION_FLOOR = {
     "blind3": {e: 1.00 for e in ELEMENTS},
     "blind4": {e: 1.00 for e in ELEMENTS},
     "blind5": {e: 1.00 for e in ELEMENTS},
+    "blind6": {e: 1.00 for e in ELEMENTS},
+    "blind7": {e: 1.00 for e in ELEMENTS},
 }
 # corpus pathology categories: c22 "workup for infection ... was negative" (a negation too far back)
 VALUE_FLOOR = {
@@ -63,6 +71,8 @@ VALUE_FLOOR = {
     "blind3": {"level": 1.00, "segments": 0.96, "extent": 1.00, "pathology": 1.00},
     "blind4": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 1.00},
     "blind5": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 1.00},
+    "blind6": {"level": 0.92, "segments": 0.92, "extent": 0.92, "pathology": 0.92},
+    "blind7": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 1.00},
 }
 # (gold set, file, element) reported `documented` although the gold label says otherwise
 KNOWN_FALSE_DOCUMENTED: set[tuple[str, str, str]] = set()

@@ -16,6 +16,7 @@ from opnote_audit.document import Prepared, prepare
 from opnote_audit.models import Evidence, Mention
 from opnote_audit.nlp import get_nlp, get_term_matcher
 from opnote_audit.sections import Section, SectionIndex, find_sections, find_sentences
+from opnote_audit.templates import blank_residue
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Analysis:
 
 def analyze(original: str) -> Analysis:
     prepared = prepare(original)
+    prepared.text = blank_residue(prepared.text)  # template residue states nothing (offsets unchanged)
     text = prepared.text
     doc = get_nlp()(text)
     sections = find_sections(text)

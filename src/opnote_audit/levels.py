@@ -47,6 +47,7 @@ class Grammar:
     word_level: re.Pattern[str] | None = None
     number_words: dict[str, int] = field(default_factory=dict)
     level_candidate: re.Pattern[str] | None = None
+    region_aliases: dict[str, str] = field(default_factory=dict)
     region_word_re: re.Pattern[str] | None = None
 
 
@@ -90,6 +91,7 @@ def grammar() -> Grammar:
         number_words={str(k): int(v) for k, v in (data.get("number_words") or {}).items()},
         level_candidate=patterns.compile_regex(data["level_candidate_regex"], data, flags=0)
         if data.get("level_candidate_regex") else None,
+        region_aliases={str(k).upper(): str(v) for k, v in (data.get("region_aliases") or {}).items()},
         region_word_re=re.compile(r"\b(?:" + "|".join(re.escape(str(w).lower()) for w in (data.get("region_words") or {}))
                                   + r")\b"),
     )
@@ -113,6 +115,11 @@ def _expand(g: Grammar, a: str, b: str) -> list[str]:
     return g.sequence[i:j + 1]
 
 
+def _region(g: Grammar, letter: str) -> str:
+    letter = letter.upper()
+    return g.region_aliases.get(letter, letter)
+
+
 def _word_start(text: str, pos: int) -> bool:
     return pos == 0 or not text[pos - 1].isalnum()
 
@@ -129,12 +136,12 @@ def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str],
             if b_num == a_num + 1 and f"{letter}{b_num}" in g.order:
                 out.append((m.start(), m.end(), [f"{letter}{a_num}", f"{letter}{b_num}"], True))
             continue
-        r1, n1 = m.group("r1").upper(), int(m.group("n1"))
+        r1, n1 = _region(g, m.group("r1")), int(m.group("n1"))
         a = f"{r1}{n1}"
         if a not in g.order:
             continue
         if m.group("n2") or m.group("n3"):
-            r2 = (m.group("r2") or m.group("r3") or r1).upper()
+            r2 = _region(g, m.group("r2") or m.group("r3") or r1)
             b = f"{r2}{int(m.group('n2') or m.group('n3'))}"
             if b not in g.order:
                 out.append((m.start(), m.end(), [a], False))
@@ -246,8 +253,10 @@ def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> l
                 last.atoms.append((a_start, a_end))
                 continue
         groups.append(LevelGroup(a_start, a_end, list(levels), "", atoms=[(a_start, a_end)]))
-    triggers = [(m.start(), m.end(), g.role_of.get(re.sub(r"\s+", " ", m.group()), "unknown"))
-                for m in g.role_re.finditer(lower, start, end)]
+    triggers = []
+    for w0, w1 in _windows(groups, g, lower, start, end):  # only the text near the groups
+        triggers += [(m.start(), m.end(), g.role_of.get(re.sub(r"\s+", " ", m.group()), "unknown"))
+                     for m in g.role_re.finditer(lower, w0, w1)]
     t_starts = [t[0] for t in triggers]
     longest = max((t[1] - t[0] for t in triggers), default=0)
     for grp in groups:
@@ -272,6 +281,26 @@ def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> l
         if best:
             grp.role, grp.trigger = best[1], best[2]
     return groups
+
+
+ROLE_WORD_MAX = 40  # longest role trigger, in characters (window margin)
+
+
+def _windows(groups: list[LevelGroup], g: Grammar, lower: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Merged spans of the sentence around the groups where a role trigger can count."""
+    spans: list[list[int]] = []
+    for grp in groups:
+        w0 = max(start, grp.start - g.before_chars - ROLE_WORD_MAX)
+        w1 = min(end, grp.end + g.after_chars + ROLE_WORD_MAX)
+        while w0 > start and lower[w0 - 1].isalnum():
+            w0 -= 1  # start and end the window on word edges
+        while w1 < end and lower[w1].isalnum():
+            w1 += 1
+        if spans and w0 <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], w1)
+        else:
+            spans.append([w0, w1])
+    return [(a, b) for a, b in spans]
 
 
 def resection_verb_near(text: str, sent_start: int, sent_end: int, grp: LevelGroup) -> re.Match[str] | None:

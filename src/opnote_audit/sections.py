@@ -102,6 +102,33 @@ def _known(table: dict, header_text: str) -> dict | None:
     return None
 
 
+@patterns.cached
+def _copied_regexes():
+    block = patterns.load("sections.yml").get("copied_block") or {}
+    if not block:
+        return None
+    return (patterns.compile_regex(patterns.require(block, "start", str), block),
+            patterns.compile_regex(patterns.require(block, "end", str), block))
+
+
+def _copied_blocks(text: str, hits: dict) -> None:
+    """Text copied forward from an earlier operation: a history section up to its end marker."""
+    regexes = _copied_regexes()
+    if regexes is None:
+        return
+    start_re, end_re = regexes
+    for m in start_re.finditer(text):
+        if end_re.match(text, m.start()):
+            continue
+        e = end_re.search(text, m.end())
+        stop = e.start() if e else len(text)
+        for k in [k for k in hits if m.start() <= k < stop]:
+            del hits[k]  # headers inside the copied text belong to the old note
+        hits[m.start()] = (m.end(), {"id": "copied_text", "kind": "history", "mode": "historical"})
+        if e:
+            hits[e.start()] = (e.end(), {"id": "text", "kind": "other", "mode": "counts"})
+
+
 def _overlaps(hits: dict[int, tuple[int, dict]], start: int, end: int) -> bool:
     """Does [start, end) overlap a header already found (its start to its content start)?"""
     keys = sorted(hits)
@@ -144,6 +171,7 @@ def find_sections(text: str) -> list[Section]:
             hits[m.start("h")] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
     if narrative_re is not None:
         _narrative_breaks(text, line_starts, hits, narrative_re, narrative_kinds)
+    _copied_blocks(text, hits)
     starts = sorted(hits)
     sections = []
     for i, hs in enumerate(starts):

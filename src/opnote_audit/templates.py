@@ -1,0 +1,50 @@
+"""EHR template residue that states nothing, blanked out before matching.
+
+An unselected picklist option, an unfilled smart-phrase ("{Blank single:...}", "***") or a
+field answered "No"/"N/A" or left blank documents nothing, label included. The spans come from
+``patterns/templates.yml``; they are replaced by spaces, so every offset stays where it was.
+"""
+
+from __future__ import annotations
+
+import re
+
+from opnote_audit import patterns
+from opnote_audit.errors import PatternError
+
+
+@patterns.cached
+def _rules() -> list[tuple[re.Pattern[str], re.Pattern[str] | None]]:
+    data = patterns.load("templates.yml")
+    out = []
+    for entry in patterns.require(data, "blank", list, "patterns/templates.yml"):
+        patterns.check_keys(entry, {"regex", "only_on_lines_with"})
+        rx = patterns.compile_regex(patterns.require(entry, "regex", str), entry)
+        lines = entry.get("only_on_lines_with")
+        if lines is not None and not isinstance(lines, str):
+            raise PatternError(f"{patterns.where(entry)}: 'only_on_lines_with' must be a regex string")
+        out.append((rx, patterns.compile_regex(lines, entry) if lines else None))
+    return out
+
+
+def blank_residue(text: str) -> str:
+    """The text with template residue replaced by spaces (same length, same offsets)."""
+    spans: list[tuple[int, int]] = []
+    for rx, line_filter in _rules():
+        for m in rx.finditer(text):
+            if line_filter is not None:
+                ls = text.rfind("\n", 0, m.start()) + 1
+                le = text.find("\n", m.end())
+                if not line_filter.search(text, ls, le if le != -1 else len(text)):
+                    continue
+            a, b = (m.start("blank"), m.end("blank")) if "blank" in rx.groupindex else m.span()
+            if b > a:
+                spans.append((a, b))
+    if not spans:
+        return text
+    chars = list(text)
+    for a, b in spans:
+        for i in range(a, b):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
