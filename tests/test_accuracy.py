@@ -49,7 +49,7 @@ GOLD = {
 
 # Measured for issue 6: corpus 270/270 statuses; samples 72/72.
 STATUS_FLOOR = {"corpus": 1.00, "samples": 1.00, "blind": 1.00, "blind2": 1.00, "blind3": 1.00, "blind4": 1.00, "blind5": 1.00,
-                "blind6": 0.94, "blind7": 0.97}
+                "blind6": 0.96, "blind7": 0.97}
 PRECISION_FLOOR = {
     "corpus": {e: 1.00 for e in ELEMENTS},
     "samples": {e: 1.00 for e in ELEMENTS},

@@ -47,6 +47,8 @@ class Grammar:
     word_level: re.Pattern[str] | None = None
     number_words: dict[str, int] = field(default_factory=dict)
     level_candidate: re.Pattern[str] | None = None
+    roman_level: re.Pattern[str] | None = None
+    roman_numerals: dict[str, int] = field(default_factory=dict)
     region_aliases: dict[str, str] = field(default_factory=dict)
     region_word_re: re.Pattern[str] | None = None
 
@@ -92,6 +94,8 @@ def grammar() -> Grammar:
         level_candidate=patterns.compile_regex(data["level_candidate_regex"], data, flags=0)
         if data.get("level_candidate_regex") else None,
         region_aliases={str(k).upper(): str(v) for k, v in (data.get("region_aliases") or {}).items()},
+        roman_level=patterns.compile_regex(data["roman_level_regex"], data, flags=0) if data.get("roman_level_regex") else None,
+        roman_numerals={str(k): int(v) for k, v in (data.get("roman_numerals") or {}).items()},
         region_word_re=re.compile(r"\b(?:" + "|".join(re.escape(str(w).lower()) for w in (data.get("region_words") or {}))
                                   + r")\b"),
     )
@@ -153,11 +157,14 @@ def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str],
             out.append((m.start(), m.end(), _expand(g, a, b), True))
         else:
             out.append((m.start(), m.end(), [a], False))
-    if g.word_level is not None:
-        for m in g.word_level.finditer(text):
+    for rx, numbers in ((g.word_level, g.number_words), (g.roman_level, g.roman_numerals)):
+        if rx is None:
+            continue
+        for m in rx.finditer(text):
             if not _word_start(text, m.start()):
                 continue
-            lv = f"{m.group('r').upper()}{g.number_words.get(m.group('word').lower(), 0)}"
+            word = m.group("word")
+            lv = f"{_region(g, m.group('r'))}{numbers.get(word, numbers.get(word.lower(), 0))}"
             if lv in g.order:
                 out.append((m.start(), m.end(), [lv], False))
     for m in _ordinal_matches(g, lower):
