@@ -109,6 +109,8 @@ def resected_groups(an: Analysis) -> tuple[list[lv.LevelGroup], list[lv.LevelGro
     field = patterns.load("level.yml").get("level_field_regex")
     field_re = patterns.compile_regex(field, patterns.load("level.yml"), flags=0) if field else None
     resection_told = any(m.element == "extent" and m.counts_as_done() for m in an.mentions)
+    says = patterns.load("level.yml").get("level_field_resected_regex")
+    field_says = patterns.compile_regex(says, patterns.load("level.yml"), flags=0) if says else None
     for sent, grp in an.level_groups:
         sec = an.section_at(grp.start)
         role = grp.role
@@ -117,9 +119,10 @@ def resected_groups(an: Analysis) -> tuple[list[lv.LevelGroup], list[lv.LevelGro
             verb = lv.resection_verb_near(an.text, s0, s1, grp)
             if verb and not (an.labels(verb.start(), verb.end(), sent) & NOT_DONE):
                 role = "resection"
-        if role == "unknown" and field_re and field_re.match(an.lower, an.text.rfind("\n", 0, grp.start) + 1, grp.start) \
-                and resection_told:
-            role = "resection"  # a template field: "Level(s): L2" in a corpectomy note
+        line_start = an.text.rfind("\n", 0, grp.start) + 1
+        if role == "unknown" and field_re and field_re.match(an.lower, line_start, grp.start) \
+                and (resection_told or (field_says and field_says.search(an.lower, line_start, grp.start))):
+            role = "resection"  # a template field: "Level(s): L2" in a corpectomy note, "Level(s) resected: L3"
         if role != "resection" or sec.procedure_mentions != "counts" or sec.kind == "diagnosis":
             others.append(grp)
             continue
@@ -430,7 +433,9 @@ def decide_cosurgeon(an: Analysis, modifier62: bool = False) -> Decision:
             marked = marked or len(names) > before
         elif sec.id == "surgeon":
             add_names(sec.start, sec.end, surgeon_names)
-            if marker.search(an.lower, sec.header_start, sec.end):
+            said = [h for h in marker.finditer(an.lower, sec.header_start, sec.end)
+                    if not an.labels(h.start(), h.end()) & NOT_DONE]  # not "No co-surgeon."
+            if said:
                 add_names(sec.start, sec.end, names)
                 marked = True
         elif sec.id == "assistant":
