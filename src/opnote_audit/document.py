@@ -65,6 +65,17 @@ def _is_hard_break(prev: str, nxt: str) -> bool:
     return len(p) < SHORT_LINE
 
 
+def _double_spaced(lines: list[str]) -> bool:
+    """Is this a double-spaced export (nearly every text line followed by one blank line)?"""
+    text_lines = followed = 0
+    for i, line in enumerate(lines[:-1]):
+        if line.strip():
+            text_lines += 1
+            if not lines[i + 1].strip() and (i + 2 >= len(lines) or lines[i + 2].strip()):
+                followed += 1
+    return text_lines >= 6 and followed >= 0.8 * text_lines
+
+
 def prepare(original: str) -> Prepared:
     prep = Prepared(original=original, text="")
     out: list[str] = []
@@ -81,9 +92,11 @@ def prepare(original: str) -> Prepared:
 
     starts = [0]
     lines = original.split("\n")
+    double_spaced = _double_spaced(lines)
     pos = 0
     prev_content: str | None = None  # last non-blank line's text
     blank_since = False
+    blank_run = False
     for line in lines:
         line_start = pos
         pos += len(line) + 1
@@ -91,8 +104,12 @@ def prepare(original: str) -> Prepared:
         body = line.rstrip("\r")
         stripped = body.strip()
         if not stripped:
-            blank_since = True
+            # a double-spaced export puts a blank line after every line: one blank line there is
+            # not a paragraph break
+            blank_since = blank_since or not double_spaced or blank_run
+            blank_run = True
             continue
+        blank_run = False
         lead = len(body) - len(body.lstrip())
         if prev_content is not None:
             if blank_since or _is_hard_break(prev_content, body):

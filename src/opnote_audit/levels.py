@@ -48,6 +48,7 @@ class Grammar:
     number_words: dict[str, int] = field(default_factory=dict)
     level_candidate: re.Pattern[str] | None = None
     roman_level: re.Pattern[str] | None = None
+    region_number: re.Pattern[str] | None = None
     roman_numerals: dict[str, int] = field(default_factory=dict)
     region_aliases: dict[str, str] = field(default_factory=dict)
     region_word_re: re.Pattern[str] | None = None
@@ -95,6 +96,8 @@ def grammar() -> Grammar:
         if data.get("level_candidate_regex") else None,
         region_aliases={str(k).upper(): str(v) for k, v in (data.get("region_aliases") or {}).items()},
         roman_level=patterns.compile_regex(data["roman_level_regex"], data, flags=0) if data.get("roman_level_regex") else None,
+        region_number=patterns.compile_regex(data["region_number_regex"], data, flags=0)
+        if data.get("region_number_regex") else None,
         roman_numerals={str(k): int(v) for k, v in (data.get("roman_numerals") or {}).items()},
         region_word_re=re.compile(r"\b(?:" + "|".join(re.escape(str(w).lower()) for w in (data.get("region_words") or {}))
                                   + r")\b"),
@@ -167,6 +170,12 @@ def _atoms(g: Grammar, text: str, lower: str) -> list[tuple[int, int, list[str],
             lv = f"{_region(g, m.group('r'))}{numbers.get(word, numbers.get(word.lower(), 0))}"
             if lv in g.order:
                 out.append((m.start(), m.end(), [lv], False))
+    if g.region_number is not None:
+        for m in g.region_number.finditer(lower):
+            if _word_start(lower, m.start()):
+                lv = f"{g.region_words.get(m.group('region'), '')}{int(m.group('num'))}"
+                if lv in g.order:
+                    out.append((m.start(), m.end(), [lv], False))
     for m in _ordinal_matches(g, lower):
         if not _word_start(lower, m.start()):
             continue
