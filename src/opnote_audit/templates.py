@@ -13,6 +13,9 @@ from opnote_audit import patterns
 from opnote_audit.errors import PatternError
 
 
+_LABEL_ONLY = re.compile(r"[ \t]*(?:[-*\u2022][ \t]*)?[^:\n]{1,60}:[ \t]*$")  # layout: "Label:" and nothing else
+
+
 @patterns.cached
 def _rules() -> list[tuple[re.Pattern[str], re.Pattern[str] | None]]:
     data = patterns.load("templates.yml")
@@ -42,6 +45,13 @@ def blank_residue(text: str) -> str:
                 spans.append((a, b))
     if not spans:
         return text
+    # a field whose whole value was blanked ("Corpectomy: {Blank single:...}") loses its label too
+    for a, b in list(spans):
+        ls = text.rfind("\n", 0, a) + 1
+        le = text.find("\n", b)
+        le = len(text) if le == -1 else le
+        if _LABEL_ONLY.match(text, ls, a) and not text[b:le].strip():
+            spans.append((ls, a))
     chars = list(text)
     for a, b in spans:
         for i in range(a, b):
