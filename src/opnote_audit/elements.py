@@ -331,7 +331,11 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
         sec = an.section_at(s0)
         if sec.procedure_mentions != "counts":
             continue
+        generic_here_spans = [(m.start, m.end) for m in by_sent.get(sent, []) if m.label == "generic"]
         verbs = [h for h in decomp_by_sent.get(sent, []) if not (an.labels(h.start(), h.end(), sent) & NOT_DONE)]
+        # "canal decompression", "decompression of the canal": that verb is the generic term's
+        own_verbs = [h for h in verbs if not any(0 <= h.start() - e <= 3 or 0 <= s_ - h.end() <= 8
+                                                 for s_, e in generic_here_spans)]
         cuts = cuts_by_sent.get(sent, [])
         if not verbs and not cuts:
             continue
@@ -349,7 +353,7 @@ def decide_neural(an: Analysis, resected_levels: list[str]) -> Decision:
             if names[0] == root_value:
                 root_levels = _root_levels(groups_by_sent.get(sent, []), m, window)
                 names = [f"{lv_} {root_value}" for lv_ in root_levels] or [root_value]
-                if cuts and _closer(cuts, verbs, m, an.text):
+                if cuts and _closer(cuts, own_verbs, m, an.text):
                     sacrificed += [(n, m) for n in names]
                     continue
             if not verbs:

@@ -286,12 +286,14 @@ def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> l
                 gap = text[t_end:grp.start] if t_end <= grp.start else text[grp.end:t_start]
                 if not g.resection_gap.match(gap):
                     continue
+            between = text[t_end:grp.start] if t_end <= grp.start else text[grp.end:t_start]
+            penalty = CLAUSE_PENALTY * (between.count(",") + 2 * between.count(";"))
             if t_end <= grp.start:
-                dist = grp.start - t_end
+                dist = grp.start - t_end + penalty
                 if dist <= g.before_chars and (best is None or dist < best[0]):
                     best = (dist, role, (t_start, t_end))
             elif t_start >= grp.end:
-                dist = t_start - grp.end
+                dist = t_start - grp.end + penalty
                 if dist <= g.after_chars and (best is None or dist <= best[0]):
                     best = (dist, role, (t_start, t_end))
         if best:
@@ -300,6 +302,7 @@ def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> l
 
 
 ROLE_WORD_MAX = 40  # longest role trigger, in characters (window margin)
+CLAUSE_PENALTY = 10  # a comma between a level and a trigger counts as this many characters more
 
 
 def _windows(groups: list[LevelGroup], g: Grammar, lower: str, start: int, end: int) -> list[tuple[int, int]]:
