@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 # Layout cues, not clinical vocabulary: how a line starts or ends.
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-zA-Z][.)]\s|[-*\u2022\u25cf\u25aa]\s|\[[ xX\u2713\u2714]?\]|[\u2610\u2611\u2612]|\([ xX]?\))")
-_KEY_VALUE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 /()&'-]{0,40}:")
+_KEY_VALUE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 /()&'-]{0,40}(?::|\s*\.{3,})")  # "Key:" or "Key ......"
 _ALL_CAPS_LINE = re.compile(r"^\s*[A-Z][A-Z0-9 ,/&()'-]{2,60}:?\s*$")
 # white space that needs folding: two or more blanks, or any blank other than a plain space
 _SPACE_RUN = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]{2,}|[\t\f\v\u00a0\u2000-\u200b\u3000]")
