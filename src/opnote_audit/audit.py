@@ -29,10 +29,10 @@ def audit_text(text: str, code: str = "63102", file: str = "<text>", modifier62:
     an = analyze(text)
 
     approach = el.decide_approach(an)
-    resected, _ = el.resected_groups(an)
-    extent = el.decide_extent(an, resected)
+    groups = el.resected_groups(an)
+    extent = el.decide_extent(an, groups[0])
     resection_described = extent.result.status != "missing"
-    level = el.decide_level(an, code_info, resection_described)
+    level = el.decide_level(an, code_info, resection_described, groups)
     pathology = el.decide_pathology(an)
     neural = el.decide_neural(an, level.notes.get("resected", []))
     if claim is not None:

@@ -106,11 +106,12 @@ def decide_approach(an: Analysis) -> Decision:
 def resected_groups(an: Analysis) -> tuple[list[lv.LevelGroup], list[lv.LevelGroup]]:
     """(resected level groups, all other groups) as the note states what was done."""
     resected, others = [], []
-    field = patterns.load("level.yml").get("level_field_regex")
-    field_re = patterns.compile_regex(field, patterns.load("level.yml"), flags=0) if field else None
+    data = patterns.load("level.yml")
+    field = data.get("level_field_regex")
+    field_re = patterns.compile_regex(field, data, flags=0) if field else None
     resection_told = any(m.element == "extent" and m.counts_as_done() for m in an.mentions)
-    says = patterns.load("level.yml").get("level_field_resected_regex")
-    field_says = patterns.compile_regex(says, patterns.load("level.yml"), flags=0) if says else None
+    says = data.get("level_field_resected_regex")
+    field_says = patterns.compile_regex(says, data, flags=0) if says else None
     for sent, grp in an.level_groups:
         sec = an.section_at(grp.start)
         role = grp.role
@@ -136,8 +137,10 @@ def resected_groups(an: Analysis) -> tuple[list[lv.LevelGroup], list[lv.LevelGro
     return resected, others
 
 
-def decide_level(an: Analysis, code_info: dict, resection_described: bool) -> Decision:
-    resected, others = resected_groups(an)
+def decide_level(an: Analysis, code_info: dict, resection_described: bool,
+                 groups: tuple[list[lv.LevelGroup], list[lv.LevelGroup]] | None = None) -> Decision:
+    """``groups`` is :func:`resected_groups`' answer when the caller already has it."""
+    resected, others = groups if groups is not None else resected_groups(an)
     levels = lv.sort_levels(x for g in resected for x in g.levels)
     region = code_info.get("region", "L")
     notes = {"segments": len(levels), "resected": levels}
