@@ -17,7 +17,7 @@ from opnote_audit import levels as lv
 from opnote_audit import patterns
 from opnote_audit.analysis import Analysis
 from opnote_audit.errors import PatternError
-from opnote_audit.models import ElementResult, Evidence, Mention
+from opnote_audit.models import PATHOLOGY_CATEGORIES, ElementResult, Evidence, Mention
 
 MAX_EVIDENCE = 4
 NOT_DONE = frozenset({"negated", "hypothetical", "historical", "uncertain", "family"})
@@ -168,9 +168,6 @@ def decide_level(an: Analysis, code_info: dict, resection_described: bool,
 
 # ------------------------------------------------------------------------------------ pathology
 
-STRUCTURAL = ("tumor", "fracture", "infection", "destructive")
-
-
 def decide_pathology(an: Analysis) -> Decision:
     data = patterns.load("pathology.yml")
     structural, vague, uncertain, ignored = [], [], [], []
@@ -182,7 +179,7 @@ def decide_pathology(an: Analysis) -> Decision:
             continue
         if "uncertain" in m.labels:
             uncertain.append(m)
-        elif m.label in STRUCTURAL:
+        elif m.label in PATHOLOGY_CATEGORIES:
             structural.append(m)
         else:
             vague.append(m)

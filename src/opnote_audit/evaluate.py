@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from opnote_audit.errors import InputError
-from opnote_audit.models import ELEMENTS, STATUSES
+from opnote_audit.models import ELEMENTS, PATHOLOGY_CATEGORIES, STATUSES
 
-PATHOLOGY_CATEGORIES = ("tumor", "fracture", "infection", "destructive")
 EXTENT_VALUES = ("partial", "complete")
 LEVEL_RE = re.compile(r"^[CTLS][1-9][0-2]?$")
 VALUE_KINDS = ("level", "segments", "extent", "pathology")   # value accuracy, in report order

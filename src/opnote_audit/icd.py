@@ -15,10 +15,11 @@ from typing import Any
 
 from opnote_audit import patterns
 from opnote_audit.errors import PatternError, UsageError
+from opnote_audit.models import PATHOLOGY_CATEGORIES
 
 # Letter, digit, alphanumeric, then up to four characters after the dot: "M84.58XA", "C79.51".
 ICD_FORMAT = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
-CATEGORIES = ("tumor", "fracture", "infection", "destructive", "symptom")
+CATEGORIES = PATHOLOGY_CATEGORIES + ("symptom",)
 
 
 @dataclass

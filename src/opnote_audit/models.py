@@ -8,6 +8,8 @@ from typing import Any
 ELEMENTS = ("approach", "level", "pathology", "extent", "neural_elements", "co_surgeon")
 STATUSES = ("documented", "insufficient", "missing", "conflict", "not_applicable")
 SEVERITIES = ("error", "warning", "info")
+# the pathology categories of the JSON contract: the structural diseases that call for a corpectomy
+PATHOLOGY_CATEGORIES = ("tumor", "fracture", "infection", "destructive")
 SCHEMA_VERSION = 1
 
 
