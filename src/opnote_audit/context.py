@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from opnote_audit import patterns
+from opnote_audit.document import strip_span
 from opnote_audit.errors import PatternError
 from opnote_audit.patterns import check_keys, compile_regex, where
 
@@ -433,12 +434,9 @@ def _split_with(text: str, abbreviations: frozenset[str]) -> list[tuple[int, int
 
 
 def _add_sentence(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        out.append((start, end))
+    span = strip_span(text, start, end)
+    if span:
+        out.append(span)
 
 
 @patterns.cached

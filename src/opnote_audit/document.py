@@ -24,6 +24,15 @@ _SPACE_RUN = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]{2,}|[\t\f\v\u00a0\u
 SHORT_LINE = 45  # a line shorter than this is taken as ending where the author meant it to
 
 
+def strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """``(start, end)`` with white space trimmed from both edges; None when only white space is left."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
 @dataclass
 class Prepared:
     """The original text, its normalised form and the map between them."""

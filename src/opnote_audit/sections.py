@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from opnote_audit import patterns
+from opnote_audit.document import strip_span
 from opnote_audit.errors import PatternError
 
 KINDS = {"diagnosis", "procedure", "description", "findings", "indications", "history", "plan",
@@ -272,11 +273,7 @@ def find_sentences(text: str, sections: list[Section]) -> list[tuple[int, int]]:
     ordered = _split_long(text, ordered)
     spans = []
     for a, b in zip(ordered, ordered[1:]):
-        # trim white space at the edges
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            spans.append((a, b))
+        span = strip_span(text, a, b)
+        if span:
+            spans.append(span)
     return spans
