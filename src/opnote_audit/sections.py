@@ -249,18 +249,28 @@ class SectionIndex:
 
 _SENT_END = re.compile(r"[.!?](?=[\"')\]]?\s+[\"'(\[]?[A-Z0-9\[\u2610-\u2612])|\n")
 _LIST_NUMBER = re.compile(r"(?:^|\n)[ \t]*[0-9A-Za-z]{1,2}\.$")
-_ABBREV_BEFORE = re.compile(r"(?:^|[\s(])(?:[A-Za-z]|Dr|Drs|Mr|Mrs|Ms|St|No|vs|approx|e\.g|i\.e|etc|Fig|cc|mL|ml|Inc|Jr|Sr|Co|Ltd|Pt|pt)\.$")
+
+
+@patterns.cached
+def _abbreviation_before() -> tuple[re.Pattern[str], int]:
+    """(a regex for "an abbreviation's full stop" at a match end, how far back it must look)."""
+    words = patterns.require(patterns.load("sections.yml"), "sentence_abbreviations", list, "patterns/sections.yml")
+    if not words or not all(isinstance(w, str) and w.strip() for w in words):
+        raise PatternError("patterns/sections.yml: sentence_abbreviations must be a list of non-empty strings")
+    alternatives = "|".join(["[A-Za-z]"] + [re.escape(w.strip()) for w in words])
+    return re.compile(rf"(?:^|[\s(])(?:{alternatives})\.$"), max(len(w.strip()) for w in words) + 2
 
 
 def find_sentences(text: str, sections: list[Section]) -> list[tuple[int, int]]:
     """Sentence spans (start, end) covering the normalised text."""
     cuts = {0, len(text)}
+    abbreviation_before, reach = _abbreviation_before()
     for m in _SENT_END.finditer(text):
         if m.group() == "\n":
             cuts.add(m.start())
             cuts.add(m.end())
             continue
-        if _ABBREV_BEFORE.search(text, max(0, m.start() - 8), m.end()) or _LIST_NUMBER.search(
+        if abbreviation_before.search(text, max(0, m.start() - reach), m.end()) or _LIST_NUMBER.search(
             text, max(0, m.start() - 6), m.end()
         ):
             continue
