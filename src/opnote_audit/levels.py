@@ -52,6 +52,8 @@ class Grammar:
     roman_numerals: dict[str, int] = field(default_factory=dict)
     region_aliases: dict[str, str] = field(default_factory=dict)
     region_word_re: re.Pattern[str] | None = None
+    body_verb_before: int = 25     # how near a "body" level a resection verb must stand
+    body_verb_after: int = 25
 
 
 @patterns.cached
@@ -101,6 +103,8 @@ def grammar() -> Grammar:
         roman_numerals={str(k): int(v) for k, v in (data.get("roman_numerals") or {}).items()},
         region_word_re=re.compile(r"\b(?:" + "|".join(re.escape(str(w).lower()) for w in (data.get("region_words") or {}))
                                   + r")\b"),
+        body_verb_before=int(data.get("body_verb_window_chars", 25)),
+        body_verb_after=int(data.get("body_verb_after_chars", data.get("body_verb_window_chars", 25))),
     )
 
 
@@ -324,8 +328,6 @@ def _windows(groups: list[LevelGroup], g: Grammar, lower: str, start: int, end: 
 
 def resection_verb_near(text: str, sent_start: int, sent_end: int, grp: LevelGroup) -> re.Match[str] | None:
     """A resection verb in the sentence close enough to the level group to be about it."""
-    data = patterns.load("level.yml")
-    before = int(data.get("body_verb_window_chars", 25))
-    after = int(data.get("body_verb_after_chars", before))
-    lo, hi = max(sent_start, grp.start - before), min(sent_end, grp.end + after)
-    return grammar().resection_verbs.search(text, lo, hi)
+    g = grammar()
+    lo, hi = max(sent_start, grp.start - g.body_verb_before), min(sent_end, grp.end + g.body_verb_after)
+    return g.resection_verbs.search(text, lo, hi)
