@@ -117,10 +117,6 @@ class Effective:
             return self.format
         return default
 
-    def activate(self) -> None:
-        """Make this configuration's site packs the active pattern folders (for worker processes)."""
-        _activate(self.patterns)
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view: values, sources, the config file and the packs."""
         vals = dict(self.values)

@@ -250,11 +250,6 @@ def find_all_groups(text: str, sentences: list[tuple[int, int]]) -> list[tuple[i
     return out
 
 
-def find_groups(text: str, start: int, end: int) -> list[LevelGroup]:
-    """Level groups in one sentence text[start:end], each with its role."""
-    return [grp for _, grp in find_all_groups(text[:end], [(start, end)])]
-
-
 def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> list[LevelGroup]:
     groups: list[LevelGroup] = []
     for a_start, a_end, levels, _ in atoms:
