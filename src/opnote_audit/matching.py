@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import filter_spans
 
@@ -88,9 +88,9 @@ def _validate_pattern(pat: Any, ctx: Any) -> list[dict]:
 class TermMatcher:
     """All term files compiled into one PhraseMatcher and one Matcher."""
 
-    def __init__(self, nlp: Language):
-        self.phrase = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.matcher = Matcher(nlp.vocab, validate=True)
+    def __init__(self, tokenizer: Tokenizer):
+        self.phrase = PhraseMatcher(tokenizer.vocab, attr="LOWER")
+        self.matcher = Matcher(tokenizer.vocab, validate=True)
         self.info: dict[int, TermInfo] = {}
         self.regexes: list[tuple[Any, int]] = []  # (compiled regex, term key id)
         self.anchor_words: set[str] = set()
@@ -101,20 +101,20 @@ class TermMatcher:
             name = f"patterns/{fname}"
             terms = patterns.require(data, "terms", list, name)
             for i, entry in enumerate(terms):
-                self._add(nlp, element, entry, f"{element}:{i}", name)
+                self._add(tokenizer, element, entry, f"{element}:{i}", name)
             if element == "pathology" and "imaging" in data:
                 img = data["imaging"]
-                self._add(nlp, "imaging", {"label": "imaging", "phrases": img.get("phrases", [])}, "imaging:0", name)
+                self._add(tokenizer, "imaging", {"label": "imaging", "phrases": img.get("phrases", [])}, "imaging:0", name)
         if self.anchor_words:
-            self.anchor_id = nlp.vocab.strings.add(ANCHOR_KEY)
-            self.phrase.add(ANCHOR_KEY, [nlp.make_doc(w) for w in sorted(self.anchor_words)])
+            self.anchor_id = tokenizer.vocab.strings.add(ANCHOR_KEY)
+            self.phrase.add(ANCHOR_KEY, [tokenizer(w) for w in sorted(self.anchor_words)])
 
-    def _add(self, nlp: Language, element: str, entry: Any, key: str, name: str) -> None:
+    def _add(self, tokenizer: Tokenizer, element: str, entry: Any, key: str, name: str) -> None:
         patterns.check_keys(entry, TERM_KEYS, name)
         label = patterns.require(entry, "label", str, name)
         value = entry.get("value")
         extra = {k: entry[k] for k in EXTRA_KEYS if k in entry}
-        key_id = nlp.vocab.strings.add(key)
+        key_id = tokenizer.vocab.strings.add(key)
         self.info[key_id] = TermInfo(element, label, value, extra, int(key.rsplit(":", 1)[1]))
         phrases = entry.get("phrases") or []
         pats = entry.get("patterns") or []
@@ -129,7 +129,7 @@ class TermMatcher:
         if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
             raise PatternError(f"{patterns.where(entry, name)}: 'phrases' must be a list of non-empty strings")
         if phrases:
-            self.phrase.add(key, [nlp.make_doc(p) for p in phrases])
+            self.phrase.add(key, [tokenizer(p) for p in phrases])
         if pats:
             if not isinstance(pats, list):
                 raise PatternError(f"{patterns.where(entry, name)}: 'patterns' must be a list of token patterns")
