@@ -466,3 +466,38 @@ def test_symlinks_followed_only_when_asked(tmp_path):
     assert [r["file"] for r in records_of(scan(notes, "-f", "jsonl").stdout)] == ["a.txt"]
     followed = scan(notes, "-f", "jsonl", "--follow-symlinks")
     assert [r["file"] for r in records_of(followed.stdout)] == ["a.txt", "b_link.txt"]
+
+
+# ---------------------------------------------------------------- garbage collector policy
+
+GC_PROBE = """
+import gc, sys
+sys.argv = ["opnote-audit", *{args!r}]
+import opnote_audit.audit as audit
+seen = []
+real = audit.audit_file
+def spy(*a, **k):
+    seen.append(gc.isenabled())
+    return real(*a, **k)
+audit.audit_file = spy
+from opnote_audit.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("GC %s %s\\n" % (seen, gc.get_freeze_count() > 0))
+"""
+
+
+@pytest.mark.parametrize("command, collector_on", [("scan", True), ("check", False)])
+def test_the_collector_is_off_for_one_note_and_back_on_for_a_batch(tmp_path, command, collector_on):
+    # start-up runs without the garbage collector; a batch turns it back on (start-up objects
+    # frozen) so memory stays flat over thousands of notes; a one-note check never needs it
+    note = tmp_path / "a.txt"
+    note.write_text(SUPPORTS, encoding="utf-8")
+    target = str(tmp_path) if command == "scan" else str(note)
+    proc = subprocess.run([sys.executable, "-c", GC_PROBE.format(args=[command, target])],
+                          capture_output=True, text=True, timeout=120)
+    line = [x for x in proc.stderr.splitlines() if x.startswith("GC ")]
+    assert line, proc.stderr
+    assert line[0] == f"GC [{collector_on}] {collector_on}"

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from opnote_audit import elements as el
@@ -133,6 +134,16 @@ def suggest_codes(d: dict[str, el.Decision], code: str) -> list[dict]:
     if addon and len(segments) > 1:
         out.append({"code": addon, "units": len(segments) - 1})
     return out
+
+
+def warm_up(code: str = "63102") -> None:
+    """Build the whole pipeline once (errors in pattern data surface here), then settle the
+    garbage collector for a long run: the objects built so far (spaCy, the compiled patterns)
+    live as long as the process, so they are frozen out of the collector's scans, and the
+    collector, which the command line switches off during start-up, is switched back on."""
+    audit_text("Warm-up.", code=code)
+    gc.freeze()
+    gc.enable()
 
 
 def audit_file(path: str | Path, code: str = "63102", modifier62: bool = False,

@@ -195,11 +195,11 @@ def _reason(message: str, label: str) -> str:
 def prepare(options: ScanOptions) -> None:
     """Load site patterns and build the pipeline once (errors in pattern data surface here)."""
     from opnote_audit import patterns
-    from opnote_audit.audit import audit_text
+    from opnote_audit.audit import warm_up
 
     if options.patterns_dirs and tuple(Path(d).resolve() for d in options.patterns_dirs) != patterns.extra_dirs():
         patterns.set_extra_dirs(options.patterns_dirs)
-    audit_text("Warm-up.", code=options.code)
+    warm_up(options.code)
 
 
 # ------------------------------------------------------------------ the loop

@@ -49,6 +49,9 @@ def eval_command(
         raise UsageError(f"--notes {notes}: folder not found")
     if output and Path(output).resolve() == gold_path.resolve():
         raise UsageError("--output must not be the gold file itself")
+    from opnote_audit.audit import warm_up
+
+    warm_up()
     data = evaluate(gold_path, Path(notes) if notes is not None else None)
     if fmt is EvalFormat.json:
         shown = strip_text(data) if no_evidence else data
