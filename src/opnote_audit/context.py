@@ -32,7 +32,7 @@ from typing import Any, Iterable, Sequence
 from opnote_audit import patterns
 from opnote_audit.document import strip_span
 from opnote_audit.errors import PatternError
-from opnote_audit.patterns import check_keys, compile_regex, where
+from opnote_audit.patterns import check_keys, compile_regex, trie_regex, where
 
 PATTERN_FILE = "context.yml"
 DIRECTIONS = ("forward", "backward", "bidirectional", "terminate", "pseudo")
@@ -161,37 +161,6 @@ def _parse_rule(raw: Any, index: int, labels: frozenset[str], default_scope: int
     return out
 
 
-def _trie_regex(literals: Iterable[str]) -> str:
-    """One regex for many normalised literals, factored as a trie (fast to scan); a space
-    matches any run of whitespace and word edges are bounded as for a single literal."""
-    trie: dict = {}
-    for lit in literals:
-        node = trie
-        for ch in lit:
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def build(node: dict, prev: str) -> str:
-        alts = []
-        for ch in sorted(k for k in node if k):
-            piece = r"\s+" if ch == " " else re.escape(ch)
-            alts.append(piece + build(node[ch], ch))
-        if "" in node:
-            alts.append(r"(?!\w)" if (prev.isalnum() or prev == "_") else "")
-        if len(alts) == 1:
-            return alts[0]
-        return "(?:" + "|".join(alts) + ")"
-
-    word = {k: v for k, v in trie.items() if k.isalnum() or k == "_"}
-    other = {k: v for k, v in trie.items() if not (k.isalnum() or k == "_")}
-    parts = []
-    if word:
-        parts.append(r"(?<!\w)" + build(word, ""))
-    if other:
-        parts.append(build(other, ""))
-    return "|".join(f"(?:{p})" for p in parts)
-
-
 def _pattern_length(rule: Rule) -> int:
     """Rough length of the text a pattern matches, to try longer alternatives first."""
     return len(re.sub(r"\\[sSwWdDbB]|\(\?<?[!=:-]|[\\()?*+|^$]", "", rule.pattern))
@@ -231,7 +200,7 @@ class ContextEngine:
                 self._by_literal[r.literal] = r
         # one combined regex per direction for the regex rules, one trie regex for all literals
         self._regexes = [rx for rx in (_combine(groups.get(d, ())) for d in DIRECTIONS) if rx]
-        self._literals = re.compile(_trie_regex(self._by_literal), re.IGNORECASE) if self._by_literal else None
+        self._literals = re.compile(trie_regex(self._by_literal), re.IGNORECASE) if self._by_literal else None
 
     @classmethod
     def from_data(cls, data: Any) -> "ContextEngine":

@@ -72,8 +72,7 @@ def grammar() -> Grammar:
         if not isinstance(words, list):
             raise PatternError(f"{patterns.where(roles)}: role '{role}' must list words")
         for w in words:
-            role_of[str(w).lower()] = role
-    alts = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(role_of, key=len, reverse=True))
+            role_of[" ".join(str(w).lower().split())] = role
     ordinals = {str(k).lower(): int(v) for k, v in patterns.require(data, "ordinals", dict).items()}
     return Grammar(
         order={lv: i for i, lv in enumerate(seq)},
@@ -85,7 +84,7 @@ def grammar() -> Grammar:
         regions=regions,
         list_joiner=patterns.compile_regex(patterns.require(data, "list_joiner_regex", str), data),
         range_joiner=patterns.compile_regex(patterns.require(data, "range_joiner_regex", str), data),
-        role_re=re.compile(rf"\b(?:{alts})\b"),  # run on lower-cased text: no IGNORECASE needed
+        role_re=re.compile(patterns.trie_regex(role_of)),  # run on lower-cased text: no IGNORECASE needed
         role_of=role_of,
         before_chars=int(data.get("before_chars", 45)),
         after_chars=int(data.get("after_chars", 30)),
@@ -270,7 +269,7 @@ def _groups(g: Grammar, text: str, lower: str, start: int, end: int, atoms) -> l
         groups.append(LevelGroup(a_start, a_end, list(levels), "", atoms=[(a_start, a_end)]))
     triggers = []
     for w0, w1 in _windows(groups, g, lower, start, end):  # only the text near the groups
-        triggers += [(m.start(), m.end(), g.role_of.get(re.sub(r"\s+", " ", m.group()), "unknown"))
+        triggers += [(m.start(), m.end(), g.role_of.get(" ".join(m.group().split()), "unknown"))
                      for m in g.role_re.finditer(lower, w0, w1)]
     t_starts = [t[0] for t in triggers]
     longest = max((t[1] - t[0] for t in triggers), default=0)

@@ -210,6 +210,41 @@ MAX_REGEX_LEN = 1000
 PROBE_SECONDS = 0.5
 
 
+def trie_regex(literals: Iterable[str]) -> str:
+    """One regex source for many literals, factored as a trie: Python's engine scans it several
+    times faster than a flat alternation. A space matches any run of white space; a literal
+    that starts (ends) with a word character must start (end) on a word edge. At any position
+    the longest literal that matches wins, as in a longest-first alternation. Literals are
+    matched as written: lower-case them and match lower-cased text, or compile with
+    IGNORECASE."""
+    trie: dict = {}
+    for lit in literals:
+        node = trie
+        for ch in lit:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict, prev: str) -> str:
+        alts = []
+        for ch in sorted(k for k in node if k):
+            piece = r"\s+" if ch == " " else re.escape(ch)
+            alts.append(piece + build(node[ch], ch))
+        if "" in node:
+            alts.append(r"(?!\w)" if (prev.isalnum() or prev == "_") else "")
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    word = {k: v for k, v in trie.items() if k.isalnum() or k == "_"}
+    other = {k: v for k, v in trie.items() if not (k.isalnum() or k == "_")}
+    parts = []
+    if word:
+        parts.append(r"(?<!\w)" + build(word, ""))
+    if other:
+        parts.append(build(other, ""))
+    return "|".join(f"(?:{p})" for p in parts)
+
+
 def _nested_unbounded(items, inside: bool = False) -> bool:
     from re import _constants as c  # type: ignore[attr-defined]
 
