@@ -238,6 +238,34 @@ def test_22853_in_corpectomy_defect():
     assert "companion-22853-in-corpectomy" not in rule_ids(run("single", ["63102", "22854"]))
 
 
+def test_the_22854_conflict_covers_every_anterior_instrumentation_code():
+    # the conflict is data on each code (cpt_claim.yml), not a test of "22845" in Python
+    for code in ("22846", "22847"):
+        assert "companion-22845-with-22854" in rule_ids(run("multi", ["63102", "63103", "22854", code]))
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("{rule: no-such-rule, device_placed: in_corpectomy_defect}", "cpt_claim.yml:4: 22853: unknown rule 'no-such-rule'"),
+    ("{rule: companion-22853-in-corpectomy, device_placed: in_corpectomy_defect, billed_with: '22854'}",
+     "cpt_claim.yml:4: 22853: a conflict needs exactly one of billed_with, device_placed"),
+    ("{rule: companion-22853-in-corpectomy, when: always}",
+     "cpt_claim.yml:4: unknown key(s) when; allowed: billed_with, device_placed, rule"),
+])
+def test_a_broken_conflict_entry_is_a_pattern_error(tmp_path, entry, message):
+    from opnote_audit import patterns
+    from opnote_audit.errors import PatternError
+
+    (tmp_path / "cpt_claim.yml").write_text(f'codes:\n  "22853":\n    conflicts:\n      - {entry}\n',
+                                            encoding="utf-8")
+    patterns.set_extra_dirs([tmp_path])
+    try:
+        with pytest.raises(PatternError) as info:
+            run("single", ["63102", "22853"])
+    finally:
+        patterns.set_extra_dirs([])
+    assert message in str(info.value)
+
+
 def test_graft_bundled_info():
     r = run("single", ["63102", "20930"])
     assert [f.severity for f in r.findings if f.rule == "companion-graft-bundled"] == ["info"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from opnote_audit import patterns, rules
-from opnote_audit.errors import UsageError
+from opnote_audit.errors import PatternError, UsageError
 from opnote_audit.models import Evidence, Finding
 
 CPT_FORMAT = re.compile(r"^(?P<code>\d{4}[0-9FTU])(?P<mods>(?:-[0-9A-Z]{2})*)(?:\s*[xX*]\s*(?P<units>\d{1,3}))?$")
@@ -198,6 +198,24 @@ def code_facts() -> dict[str, dict]:
     return {str(k): dict(v) for k, v in patterns.require(data, "codes", dict, "patterns/cpt_claim.yml").items()}
 
 
+CONFLICT_CONDITIONS = ("billed_with", "device_placed")
+
+
+def _conflicts(code: str, facts: dict) -> list[dict]:
+    """A code's ``conflicts`` entries, checked: a known rule id and exactly one condition."""
+    entries = facts.get("conflicts") or []
+    if not isinstance(entries, list):
+        raise PatternError(f"{patterns.where(facts, 'patterns/cpt_claim.yml')}: {code}: 'conflicts' must be a list")
+    for c in entries:
+        patterns.check_keys(c, ("rule", *CONFLICT_CONDITIONS), "patterns/cpt_claim.yml")
+        if c.get("rule") not in rules.catalogue():
+            raise PatternError(f"{patterns.where(c, 'patterns/cpt_claim.yml')}: {code}: unknown rule {c.get('rule')!r}")
+        if sum(k in c for k in CONFLICT_CONDITIONS) != 1:
+            raise PatternError(f"{patterns.where(c, 'patterns/cpt_claim.yml')}: {code}: a conflict needs exactly one "
+                               f"of {', '.join(CONFLICT_CONDITIONS)}")
+    return [{k: str(v) for k, v in c.items()} for c in entries]
+
+
 def _modifier(name: str) -> str:
     return str((patterns.load("cpt_claim.yml").get("modifiers") or {}).get(name, ""))
 
@@ -355,11 +373,8 @@ class _Review:
                 self._discectomy(c, found)
             elif c in supported:
                 self._documented(c, found)
-            elif fam == "instrumentation_anterior" and "22854" in self.billed and not found:
-                self.add("companion-22845-with-22854", self._device_ev(), code=c)
-            elif c == "22853" and any(x.facts.get("in_corpectomy_defect") for x in self.by_family.get("device", [])):
-                dev = self.by_family["device"][0]
-                self.add("companion-22853-in-corpectomy", dev.evidence[:2], detail=_fmt(dev.codes[0]["code"], dev.codes[0]["units"]))
+            elif self._conflict(c, found):
+                pass
             elif found and fam != "graft":
                 alt = ", ".join(_fmt(e["code"], e["units"]) for x in found for e in x.codes)
                 self.add("companion-code-differs", found[0].evidence[:2], code=c, value=alt, detail=found[0].detail)
@@ -376,9 +391,21 @@ class _Review:
             self.add("companion-unbilled", comp.evidence[:2], value=", ".join(_fmt(e["code"], e["units"]) for e in comp.codes),
                      detail=comp.name)
 
-    def _device_ev(self) -> list[Evidence]:
-        dev = self.by_family.get("device", [])
-        return dev[0].evidence[:2] if dev else []
+    def _conflict(self, code: str, found: list) -> bool:
+        """The first of the code's ``conflicts`` (cpt_claim.yml) that holds, reported; False if none."""
+        for c in _conflicts(code, self.facts.get(code, {})):
+            if "billed_with" in c and c["billed_with"] in self.billed and not found:
+                dev = self.by_family.get("device", [])
+                self.add(c["rule"], dev[0].evidence[:2] if dev else [], code=code)
+                return True
+            placed = [x for x in self.by_family.get("device", []) if x.facts.get(c.get("device_placed"))] \
+                if "device_placed" in c else []
+            if placed:
+                dev = placed[0]
+                self.add(c["rule"], dev.evidence[:2], code=code,
+                         detail=_fmt(dev.codes[0]["code"], dev.codes[0]["units"]))
+                return True
+        return False
 
     def _documented(self, code: str, found: list) -> None:
         comp = next((x for x in found if any(e["code"] == code for e in x.codes)), None)
