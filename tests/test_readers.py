@@ -192,6 +192,56 @@ def test_docx_content_control_text_is_read(tmp_path):
     assert read_note(tmp_path / "sdt.docx").text == "Before\nInside control"
 
 
+def test_docx_reads_the_text_word_shows_with_changes_accepted(tmp_path):
+    # python-docx's Paragraph.text reads only direct runs; an amended note keeps its
+    # amendment in tracked insertions, and templates keep answers in inline controls
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    w = nsdecls("w")
+    mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    wps = 'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+    paragraphs = [
+        # tracked changes: the insertion is read, the deletion is not
+        f'<w:p {w}><w:r><w:t xml:space="preserve">Approach: </w:t></w:r>'
+        '<w:del w:id="1" w:author="A"><w:r><w:delText>posterolateral</w:delText></w:r></w:del>'
+        '<w:ins w:id="2" w:author="A"><w:r><w:t>lateral extracavitary</w:t></w:r></w:ins></w:p>',
+        # an inline drop-down content control and a hyperlink
+        f'<w:p {w}><w:r><w:t xml:space="preserve">Extent: </w:t></w:r><w:sdt><w:sdtPr><w:alias w:val="Extent"/>'
+        '</w:sdtPr><w:sdtContent><w:r><w:t>complete</w:t></w:r></w:sdtContent></w:sdt>'
+        '<w:hyperlink><w:r><w:t xml:space="preserve"> (see protocol)</w:t></w:r></w:hyperlink></w:p>',
+        # a simple field and a complex field: the results are read, the field code is not
+        f'<w:p {w}><w:r><w:t xml:space="preserve">Level </w:t></w:r><w:fldSimple w:instr="DOCPROPERTY Level">'
+        '<w:r><w:t>L2</w:t></w:r></w:fldSimple><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/>'
+        '</w:r><w:r><w:t xml:space="preserve">, page 1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>',
+        # moved text is read once, where it was moved to; a page break adds no line
+        f'<w:p {w}><w:moveFrom w:id="3" w:author="A"><w:r><w:t>cord </w:t></w:r></w:moveFrom>'
+        '<w:r><w:t xml:space="preserve">Decompressed the </w:t></w:r><w:moveTo w:id="4" w:author="A">'
+        '<w:r><w:t>cord</w:t></w:r></w:moveTo><w:r><w:br w:type="page"/><w:t>.</w:t><w:br/><w:t>End</w:t>'
+        '</w:r></w:p>',
+        # a text box: Word writes it twice (DrawingML choice and VML fallback); read once
+        f'<w:p {w} {mc} {wps}><w:r><w:t>See box.</w:t></w:r><w:r><mc:AlternateContent><mc:Choice Requires="wps">'
+        '<w:drawing><wps:txbx><w:txbxContent><w:p><w:r><w:t>Box: L2 body removed</w:t></w:r></w:p>'
+        '</w:txbxContent></wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p><w:r>'
+        '<w:t>Box: L2 body removed</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback>'
+        '</mc:AlternateContent></w:r></w:p>',
+    ]
+    document = docx.Document()
+    for xml in paragraphs:
+        document.element.body.insert(len(document.element.body) - 1, parse_xml(xml))
+    document.save(tmp_path / "amended.docx")
+    assert read_note(tmp_path / "amended.docx").text == (
+        "Approach: lateral extracavitary\n"
+        "Extent: complete (see protocol)\n"
+        "Level L2, page 1\n"
+        "Decompressed the cord.\nEnd\n"
+        "See box.\n"
+        "Box: L2 body removed"
+    )
+
+
 # ------------------------------------------------------------------ PDF
 
 

@@ -5,10 +5,12 @@ stage works on; the line numbers and character offsets in findings refer to it.
 
 Formats, chosen by file suffix (case-insensitive):
 
-- ``.docx``: paragraphs and tables in document order (content controls included),
-  one paragraph a line; a table row is one line with its cells joined by ``" | "``
-  (a cell holding several paragraphs keeps them on separate lines). Headers and
-  footers are not read.
+- ``.docx``: paragraphs and tables in document order, one paragraph a line, as Word
+  shows them with tracked changes accepted (insertions read, deletions not), content
+  controls, fields and hyperlinks included; a text box's lines follow its paragraph; a
+  table row is one line with its cells joined by ``" | "`` (a cell holding several
+  paragraphs keeps them on separate lines). Headers, footers, footnotes and comments
+  are not read (they hold page furniture, not the operation).
 - ``.pdf``: the text layer of each page, pages joined by ``"\\n"``. A PDF without a
   text layer (a scan) is refused: OCR it first.
 - ``.rtf``: RTF control words stripped (``striprtf``); a ``\\'xx`` escape that is
@@ -397,12 +399,11 @@ def _docx_block_lines(container, parent) -> list[str]:
     """Lines of a body or table cell: paragraphs, tables, content controls in order."""
     from docx.oxml.ns import qn
     from docx.table import Table
-    from docx.text.paragraph import Paragraph
 
     lines: list[str] = []
     for child in container.iterchildren():
         if child.tag == qn("w:p"):
-            lines.append(Paragraph(child, parent).text)
+            lines.extend(_docx_paragraph_lines(child, parent))
         elif child.tag == qn("w:tbl"):
             lines.extend(_docx_table_lines(Table(child, parent)))
         elif child.tag == qn("w:sdt"):
@@ -412,6 +413,50 @@ def _docx_block_lines(container, parent) -> list[str]:
         elif child.tag == qn("w:customXml"):
             lines.extend(_docx_block_lines(child, parent))
     return lines
+
+
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _docx_paragraph_lines(p, parent) -> list[str]:
+    """A paragraph's text as Word shows it with tracked changes accepted, then the lines of
+    any text box anchored in it.
+
+    python-docx's ``Paragraph.text`` reads only the runs that are direct children of the
+    paragraph, so it drops tracked insertions (an amended note!), inline content controls
+    (template drop-downs), field results and smart tags. Here every ``w:t`` under the
+    paragraph counts, except deleted and moved-away text, field codes and the duplicate
+    ``mc:Fallback`` copy of a text box; breaks and tabs read as python-docx reads them."""
+    from docx.oxml.ns import qn
+
+    skip = {qn("w:del"), qn("w:moveFrom"), qn("w:instrText"), qn("w:delInstrText"), qn("w:pPr"),
+            qn("w:rPr"), qn("w:sdtPr"), qn("w:sdtEndPr"), _MC_FALLBACK}
+    t, tab, ptab, cr, br, hyphen = (qn("w:t"), qn("w:tab"), qn("w:ptab"), qn("w:cr"), qn("w:br"),
+                                    qn("w:noBreakHyphen"))
+    box, br_type = qn("w:txbxContent"), qn("w:type")
+    parts: list[str] = []
+    boxes: list[str] = []
+
+    def walk(element) -> None:
+        for child in element.iterchildren():
+            tag = child.tag
+            if tag in skip or not isinstance(tag, str):  # comments and processing instructions
+                continue
+            if tag == t:
+                parts.append(child.text or "")
+            elif tag in (tab, ptab):
+                parts.append("\t")
+            elif tag == cr or (tag == br and child.get(br_type) in (None, "textWrapping")):
+                parts.append("\n")
+            elif tag == hyphen:
+                parts.append("-")
+            elif tag == box:
+                boxes.extend(_docx_block_lines(child, parent))
+            else:
+                walk(child)
+
+    walk(p)
+    return ["".join(parts), *boxes]
 
 
 def _docx_table_lines(table) -> list[str]:
