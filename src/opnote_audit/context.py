@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from opnote_audit import patterns
-from opnote_audit.document import strip_span
 from opnote_audit.errors import PatternError
 from opnote_audit.patterns import check_keys, compile_regex, trie_regex, where
 
@@ -41,7 +40,7 @@ _RULE_KEYS = (
     "literal", "regex", "category", "direction", "max_scope", "terminated_by",
     "case_sensitive", "note",
 )
-_TOP_KEYS = ("version", "labels", "defaults", "sentences", "rules")
+_TOP_KEYS = ("version", "labels", "defaults", "rules")
 _WORD = re.compile(r"\w+")
 
 
@@ -182,11 +181,10 @@ SCOPE_CACHE_SIZE = 4096  # sentences whose trigger scopes are remembered
 class ContextEngine:
     """Decides which context labels apply to target spans inside one sentence."""
 
-    def __init__(self, rules: Sequence[Rule], labels: Iterable[str], abbreviations: Iterable[str] = ()):
+    def __init__(self, rules: Sequence[Rule], labels: Iterable[str]):
         self._scope_cache: dict[str, list] = {}
         self.rules = tuple(rules)
         self.labels = frozenset(labels)
-        self.abbreviations = frozenset(a.lower().rstrip(".") for a in abbreviations)
         self._by_name = {f"r{r.index}": r for r in self.rules}
         self._by_literal: dict[str, Rule] = {}
         groups: dict[str, list[Rule]] = {}
@@ -221,11 +219,6 @@ class ContextEngine:
         if default_scope is not None and (isinstance(default_scope, bool) or not isinstance(default_scope, int)
                                           or default_scope < 1):
             raise _fail(defaults, "'max_scope' must be a positive integer or null")
-        sent = data.get("sentences", {}) or {}
-        check_keys(sent, ("abbreviations",), ctx)
-        abbrevs = sent.get("abbreviations", []) or []
-        if not isinstance(abbrevs, list) or not all(isinstance(a, str) for a in abbrevs):
-            raise _fail(sent, "'abbreviations' must be a list of strings")
         raw_rules = data.get("rules")
         if not isinstance(raw_rules, list) or not raw_rules:
             raise _fail(data, "'rules' must be a non-empty list")
@@ -235,7 +228,7 @@ class ContextEngine:
                 raise _fail(data, f"rule #{i + 1} must be a mapping")
             rules.extend(_parse_rule(raw, i, labels, default_scope, default_term))
         try:
-            return cls(rules, labels, abbrevs)
+            return cls(rules, labels)
         except re.error as exc:  # pragma: no cover - each part compiled alone already
             raise PatternError(f"{ctx}: rules do not combine into one regex: {exc}") from None
 
@@ -381,33 +374,6 @@ def _modifies(scope: tuple[Match, int | None, int | None], span: tuple[int, int]
 
 # ---------------------------------------------------------------- sentences and entry points
 
-_SENT_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n")
-
-
-def _split_with(text: str, abbreviations: frozenset[str]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENT_END.finditer(text):
-        if m.group() != "\n":
-            before = _WORD.findall(text[max(start, m.start() - 12):m.start()])
-            after = text[m.end():m.end() + 40].lstrip()
-            last = before[-1].lower() if before else ""
-            if last in abbreviations or (len(last) == 1 and last.isalpha() and m.group() == "."):
-                continue
-            if after[:1].islower():
-                continue
-        _add_sentence(text, start, m.end() if m.group() != "\n" else m.start(), out)
-        start = m.end()
-    _add_sentence(text, start, len(text), out)
-    return out
-
-
-def _add_sentence(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    span = strip_span(text, start, end)
-    if span:
-        out.append(span)
-
-
 @patterns.cached
 def get_engine() -> ContextEngine:
     """The engine for the built-in ``context.yml`` merged with any site packs (cached)."""
@@ -415,9 +381,12 @@ def get_engine() -> ContextEngine:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Simple sentence split: at . ! ? before whitespace (not after an abbreviation, not
-    before a lower-case word) and at every line break. Returns (start, end) offsets."""
-    return _split_with(text, get_engine().abbreviations)
+    """The pipeline's sentence split (``sections.find_sentences``) without section cuts: at
+    . ! ? before a capital or a digit (not after an abbreviation of ``sentence_abbreviations``
+    in sections.yml) and at every line break. Returns (start, end) offsets."""
+    from opnote_audit.sections import find_sentences
+
+    return find_sentences(text, [])
 
 
 def assertions(text: str, spans: list[tuple[int, int]]) -> list[list[str]]:
@@ -427,7 +396,7 @@ def assertions(text: str, spans: list[tuple[int, int]]) -> list[list[str]]:
     its start (a span running past its sentence is cut at the sentence end).
     """
     engine = get_engine()
-    sentences = _split_with(text, engine.abbreviations)
+    sentences = split_sentences(text)
     sent_starts = [s for s, _ in sentences]
     by_sentence: dict[int, list[int]] = {}
     for i, (s, e) in enumerate(spans):
