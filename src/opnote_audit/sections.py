@@ -35,13 +35,17 @@ _NEWLINE = re.compile(r"\n")
 PREAMBLE = Section("preamble", "other", "counts", 0, 0, 0)
 
 
+_KEY_SPACES = re.compile(r"[\s_-]+")
+
+
 def _key(header_text: str) -> str:
     """Normalised header name: lower case, "(s)" dropped, runs of spaces/hyphens as one space."""
-    return re.sub(r"[\s_-]+", " ", header_text.lower().replace("(s)", "")).strip()
+    return _KEY_SPACES.sub(" ", header_text.lower().replace("(s)", "")).strip()
 
 
 # Header candidates (layout, not vocabulary): text up to the first colon at a line start, and a
 # run of capitals before a colon inside a line. Candidates are looked up in the header table.
+_HEADER_WORD = re.compile(r"[^ _-]+")
 _LINE_CANDIDATE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][^:\n]{0,60}?)[ \t]*:")
 _LINE_ALONE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][A-Za-z0-9 ()/&'_-]{0,60}?)[ \t]*(?=\n|$)")
 # An all-caps dictation with no colons: "PROCEDURE L3 CORPECTOMY ...", "INDICATIONS 66 YEAR OLD ...".
@@ -158,7 +162,7 @@ def find_sections(text: str) -> list[Section]:
         if caps is not None:
             hits[caps[0]] = (caps[1], caps[2])
     for m in _INLINE_CANDIDATE.finditer(text):
-        words = list(re.finditer(r"[^ _-]+", m.group("h")))
+        words = list(_HEADER_WORD.finditer(m.group("h")))
         for w in words:  # the longest known header ending at the colon
             info = _known(table, m.group("h")[w.start():])
             if info is not None:
