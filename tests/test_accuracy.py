@@ -18,8 +18,10 @@ styles, 95.3% / 0 at first) and an eleventh (tests/corpus/blind11/, 25 system ex
 footers, double spacing and fax wraps, 98.7% / 1 at first), a twelfth (tests/corpus/blind12/,
 25 traps for a false documented, 99.3% / 1 at first) and a thirteenth (tests/corpus/blind13/, 25
 transcription-service reports, 98.7% / 1 at first), and a last held-out set written after all
-the fixes (tests/corpus/blind14/, 20 mixed notes, 98.3% with 0 false documented at first). Sets
-6, 7, 9, 10, 13 and 14 still have disagreements (see their floors).
+the fixes of the first session (tests/corpus/blind14/, 20 mixed notes, 98.3% with 0 false
+documented at first), and one written in the second session (tests/corpus/blind15/, 25 notes:
+CDI addenda, resident attestations, voice recognition, templates, traps; 94.0% with 2 false
+documented at first). Sets 6, 7, 9, 10, 13, 14 and 15 still have disagreements (see their floors).
 Each note is audited once per session.
 
 The floors are the figures measured when the test was written, rounded DOWN to the percent
@@ -60,13 +62,14 @@ GOLD = {
     "blind12": (ROOT / "tests" / "corpus" / "blind12" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind12" / "notes"),
     "blind13": (ROOT / "tests" / "corpus" / "blind13" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind13" / "notes"),
     "blind14": (ROOT / "tests" / "corpus" / "blind14" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind14" / "notes"),
+    "blind15": (ROOT / "tests" / "corpus" / "blind15" / "gold.jsonl", ROOT / "tests" / "corpus" / "blind15" / "notes"),
 }
 
 # Measured for issue 6: corpus 270/270 statuses; samples 72/72.
 STATUS_FLOOR = {"corpus": 1.00, "samples": 1.00, "blind": 1.00, "blind2": 1.00, "blind3": 1.00, "blind4": 1.00, "blind5": 1.00,
                 "blind6": 0.97, "blind7": 0.99, "blind8": 1.00, "blind9": 0.99,
                 "blind10": 0.98, "blind11": 1.00, "blind12": 1.00, "blind13": 0.99,
-                "blind14": 0.99}
+                "blind14": 0.99, "blind15": 0.96}
 PRECISION_FLOOR = {
     "corpus": {e: 1.00 for e in ELEMENTS},
     "samples": {e: 1.00 for e in ELEMENTS},
@@ -84,6 +87,8 @@ PRECISION_FLOOR = {
     "blind12": {e: 1.00 for e in ELEMENTS},
     "blind13": {e: 1.00 for e in ELEMENTS},
     "blind14": {e: 1.00 for e in ELEMENTS},
+    # blind15 pathology 21/22: u25 (see KNOWN_FALSE_DOCUMENTED)
+    "blind15": {**{e: 1.00 for e in ELEMENTS}, "pathology": 0.95},
 }
 # corpus pathology categories: c22 "workup for infection ... was negative" (a negation too far back)
 VALUE_FLOOR = {
@@ -104,9 +109,16 @@ VALUE_FLOOR = {
     "blind12": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 1.00},
     "blind13": {"level": 1.00, "segments": 1.00, "extent": 1.00, "pathology": 0.96},
     "blind14": {"level": 1.00, "segments": 1.00, "extent": 0.95, "pathology": 1.00},
+    # blind15: u03 and u10 are voice-recognition output with spoken punctuation ("L to comma
+    # complete period", "surgeons colon"); u17's gold counts a body whose level is never named
+    "blind15": {"level": 0.96, "segments": 0.92, "extent": 0.96, "pathology": 0.92},
 }
 # (gold set, file, element) reported `documented` although the gold label says otherwise
-KNOWN_FALSE_DOCUMENTED: set[tuple[str, str, str]] = set()
+# u25: "In 2019 she underwent a ... corpectomy ... for an L3 burst fracture": the fracture is
+# 19 words after the year, beyond the historical scope (12 words).
+KNOWN_FALSE_DOCUMENTED: set[tuple[str, str, str]] = {
+    ("blind15", "u25_laminectomy_prior_corpectomy_plan.txt", "pathology"),
+}
 
 _audit = caching_audit()
 

@@ -43,6 +43,8 @@ def one(text: str, target: str) -> list[str]:
     ("The nerve roots were not decompressed.", "nerve roots"),
     ("Complications: none.", "Complications"),
     ("Pain free at rest.", "Pain"),
+    ("Metastatic disease and lymphoma were not supported by the biopsy.", "lymphoma"),
+    ("A fracture was not confirmed by CT.", "fracture"),
 ])
 def test_negated(text: str, target: str) -> None:
     assert one(text, target) == ["negated"]
@@ -127,6 +129,8 @@ def test_trigger_inside_brackets_stays_inside() -> None:
     ("This may represent a hemangioma.", "hemangioma"),
     ("Concern for epidural abscess.", "epidural abscess"),
     ("The differential includes osteomyelitis.", "osteomyelitis"),
+    ("The differential diagnosis for the MRI appearance included spondylodiscitis, tuberculosis, "
+     "metastatic disease and lymphoma.", "lymphoma"),
 ])
 def test_uncertain(text: str, target: str) -> None:
     assert one(text, target) == ["uncertain"]
@@ -189,6 +193,8 @@ def test_done_procedure_is_not_hypothetical() -> None:
     ("S/p vertebroplasty.", "vertebroplasty"),
     ("Remote compression fracture of T8.", "compression fracture"),
     ("An old fracture of T11.", "fracture"),
+    ("In 2019 she underwent a left lateral extracavitary L3 corpectomy with cage reconstruction.",
+     "corpectomy"),
 ])
 def test_historical(text: str, target: str) -> None:
     assert one(text, target) == ["historical"]
