@@ -15,6 +15,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from opnote_audit import patterns
+from opnote_audit.errors import PatternError
+
 # Layout cues, not clinical vocabulary: how a line starts or ends.
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-zA-Z][.)]\s|[-*\u2022\u25cf\u25aa]\s|\[[ xX\u2713\u2714]?\]|[\u2610\u2611\u2612]|\([ xX]?\))")
 _KEY_VALUE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 /()&'-]{0,40}(?::|\s*\.{3,})")  # "Key:" or "Key ......"
@@ -85,7 +88,68 @@ def _double_spaced(lines: list[str]) -> bool:
     return text_lines >= 6 and followed >= 0.8 * text_lines
 
 
+@patterns.cached
+def _spoken_rules() -> tuple[list[tuple[re.Pattern[str], int]], re.Pattern[str], re.Pattern[str], dict[str, str]] | None:
+    """(detector regexes with their counts, the command regex, the capitalisation regex, spoken
+    word -> mark) from patterns/dictation.yml, or None when it has no spoken_punctuation entry."""
+    data = patterns.load("dictation.yml").get("spoken_punctuation")
+    if not data:
+        return None
+    name = "patterns/dictation.yml"
+    patterns.check_keys(data, ("detect", "commands", "sentence_end", "not_before"), name)
+    detect = patterns.require(data, "detect", dict, name)
+    commands = patterns.require(data, "commands", dict, name)
+    words: dict[str, str] = {}
+    for mark, spoken in commands.items():
+        if not isinstance(spoken, list) or not all(isinstance(w, str) and w.strip() for w in spoken):
+            raise PatternError(f"{patterns.where(commands, name)}: commands: {mark!r} must list spoken words")
+        if len(str(mark)) > min(len(w) for w in spoken):
+            raise PatternError(f"{patterns.where(commands, name)}: commands: {mark!r} is longer than its words")
+        for w in spoken:
+            words[" ".join(w.lower().split())] = str(mark)
+    detectors = []
+    for w, n in detect.items():
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise PatternError(f"{patterns.where(detect, name)}: detect: {w!r} needs a positive count")
+        spoken_words = r"\s+".join(re.escape(part) for part in str(w).split())
+        detectors.append((re.compile(rf"\b{spoken_words}\b", re.IGNORECASE), n))
+    not_before = data.get("not_before")
+    guard = rf"(?![ \t]+{not_before})" if not_before else ""
+    if not_before:
+        patterns.compile_regex(not_before, data)
+    command = re.compile(rf"[ \t]*\b(?P<w>{patterns.trie_regex(words)}){guard}", re.IGNORECASE)
+    ends = "".join(re.escape(m) for m in patterns.require(data, "sentence_end", list, name) if m)
+    capital = re.compile(rf"(?:[{ends}]|^)[ \t]*(?P<c>[a-z])" if ends else r"^[ \t]*(?P<c>[a-z])", re.MULTILINE)
+    return detectors, command, capital, words
+
+
+def spoken_punctuation(text: str) -> str:
+    """``text`` with typed-out dictation commands ("comma", "period") read as punctuation,
+    padded to the same length, when the note is voice-recognition output of that kind."""
+    rules = _spoken_rules()
+    if rules is None:
+        return text
+    detectors, command, capital, words = rules
+    if not any(len(rx.findall(text)) >= n for rx, n in detectors):
+        return text
+
+    def mark(m: re.Match[str]) -> str:
+        sign = words[" ".join(m.group("w").lower().split())]
+        return sign.ljust(len(m.group()))
+
+    out = command.sub(mark, text)
+    return capital.sub(lambda m: m.group()[:-1] + (m.group("c").upper() if len(m.group("c").upper()) == 1 else m.group("c")), out)
+
+
 def prepare(original: str) -> Prepared:
+    """Normalise ``original`` (see the module doc); evidence offsets map back to it exactly."""
+    spoken = spoken_punctuation(original)  # same length as the original
+    prep = _prepare(spoken)
+    prep.original = original
+    return prep
+
+
+def _prepare(original: str) -> Prepared:
     prep = Prepared(original=original, text="")
     out: list[str] = []
     npos = 0
