@@ -89,8 +89,8 @@ def _double_spaced(lines: list[str]) -> bool:
 
 
 @patterns.cached
-def _spoken_rules() -> tuple[list[tuple[re.Pattern[str], int]], re.Pattern[str], re.Pattern[str], dict[str, str]] | None:
-    """(detector regexes with their counts, the command regex, the capitalisation regex, spoken
+def _spoken_rules() -> tuple[list[tuple[str, re.Pattern[str], int]], re.Pattern[str], re.Pattern[str], dict[str, str]] | None:
+    """(detectors (word, regex, count), the command regex, the capitalisation regex, spoken
     word -> mark) from patterns/dictation.yml, or None when it has no spoken_punctuation entry."""
     data = patterns.load("dictation.yml").get("spoken_punctuation")
     if not data:
@@ -111,8 +111,10 @@ def _spoken_rules() -> tuple[list[tuple[re.Pattern[str], int]], re.Pattern[str],
     for w, n in detect.items():
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise PatternError(f"{patterns.where(detect, name)}: detect: {w!r} needs a positive count")
-        spoken_words = r"\s+".join(re.escape(part) for part in str(w).split())
-        detectors.append((re.compile(rf"\b{spoken_words}\b", re.IGNORECASE), n))
+        parts = str(w).lower().split()
+        spoken_words = r"\s+".join(re.escape(part) for part in parts)
+        # (a fast necessary test: the longest word's count in the lower-cased text, the regex)
+        detectors.append((max(parts, key=len), re.compile(rf"\b{spoken_words}\b", re.IGNORECASE), n))
     not_before = data.get("not_before")
     guard = rf"(?![ \t]+{not_before})" if not_before else ""
     if not_before:
@@ -130,7 +132,8 @@ def spoken_punctuation(text: str) -> str:
     if rules is None:
         return text
     detectors, command, capital, words = rules
-    if not any(len(rx.findall(text)) >= n for rx, n in detectors):
+    lower = text.lower()
+    if not any(lower.count(needle) >= n and len(rx.findall(text)) >= n for needle, rx, n in detectors):
         return text
 
     def mark(m: re.Match[str]) -> str:
