@@ -14,7 +14,7 @@ from opnote_audit import levels as levels_mod
 from opnote_audit.context import get_engine
 from opnote_audit.document import Prepared, prepare
 from opnote_audit.models import Evidence, Mention
-from opnote_audit.nlp import get_term_matcher, get_tokenizer
+from opnote_audit.nlp import get_term_matcher, tokenize
 from opnote_audit.sections import Section, SectionIndex, find_sections, find_sentences
 from opnote_audit.templates import blank_residue
 
@@ -91,7 +91,7 @@ def analyze(original: str) -> Analysis:
     prepared = prepare(original)
     prepared.text = blank_residue(prepared.text)  # template residue states nothing (offsets unchanged)
     text = prepared.text
-    doc = get_tokenizer()(text)
+    doc = tokenize(text)
     sections = find_sections(text)
     sentences = find_sentences(text, sections) or [(0, len(text))]
     index = SectionIndex(sections)

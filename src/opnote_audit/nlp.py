@@ -53,6 +53,21 @@ def get_tokenizer() -> "Tokenizer":
     )
 
 
+LONGEST_CHUNK = 200  # characters without white space that the tokenizer is given as one chunk
+_LONG_CHUNK = re.compile(rf"\S{{{LONGEST_CHUNK + 1},}}")
+
+
+def tokenize(text: str):
+    """The spaCy ``Doc`` of ``text``, with runs of more than LONGEST_CHUNK non-space characters
+    (a base64 blob, a rule of "=;=;...") left out: spaCy splits affixes off a chunk one at a
+    time, each a regex search over the rest of the chunk, so a chunk costs the square of its
+    length (6,400 characters of "=;" took 8 s). No term is that long. The run is blanked in the
+    copy the tokenizer reads, so every character offset stays the same."""
+    if _LONG_CHUNK.search(text):
+        text = _LONG_CHUNK.sub(lambda m: " " * len(m.group()), text)
+    return get_tokenizer()(text)
+
+
 @patterns.cached
 def get_term_matcher():
     from opnote_audit.matching import TermMatcher

@@ -50,7 +50,9 @@ _LINE_CANDIDATE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][^:\n]{
 _LINE_ALONE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][A-Za-z0-9 ()/&'_-]{0,60}?)[ \t]*(?=\n|$)")
 # An all-caps dictation with no colons: "PROCEDURE L3 CORPECTOMY ...", "INDICATIONS 66 YEAR OLD ...".
 _CAPS_WORDS = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Z][A-Z()/&'-]*(?:[ \t]+[A-Z][A-Z()/&'-]*){0,3})")
-_INLINE_CANDIDATE = re.compile(r"(?<=[\s.;])(?P<h>[A-Z][A-Z()/&'-]*(?:[ _-]+[A-Z()/&'-]+){0,6})[ \t]*:")
+# (hyphens are separators, never part of a word: "CO-SURGEON" is two words, so "A-A-A-..." or a
+# run of dashes cannot be split between words and separators in exponentially many ways)
+_INLINE_CANDIDATE = re.compile(r"(?<=[\s.;])(?P<h>[A-Z][A-Z()/&']*(?:[ _-]+[A-Z()/&'][A-Z()/&']*){0,6})[ \t]*:")
 
 
 @patterns.cached

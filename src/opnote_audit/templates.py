@@ -17,28 +17,34 @@ _LABEL_ONLY = re.compile(r"[ \t]*(?:[-*\u2022][ \t]*)?[^:\n]{1,60}:[ \t]*$")  # 
 
 
 @patterns.cached
-def _rules() -> list[tuple[re.Pattern[str], re.Pattern[str] | None]]:
+def _rules() -> list[tuple[re.Pattern[str], list[re.Pattern[str]]]]:
     data = patterns.load("templates.yml")
     out = []
     for entry in patterns.require(data, "blank", list, "patterns/templates.yml"):
         patterns.check_keys(entry, {"regex", "only_on_lines_with"})
         rx = patterns.compile_regex(patterns.require(entry, "regex", str), entry)
-        lines = entry.get("only_on_lines_with")
-        if lines is not None and not isinstance(lines, str):
-            raise PatternError(f"{patterns.where(entry)}: 'only_on_lines_with' must be a regex string")
-        out.append((rx, patterns.compile_regex(lines, entry) if lines else None))
+        lines = entry.get("only_on_lines_with") or []
+        if isinstance(lines, str):
+            lines = [lines]
+        if not isinstance(lines, list) or not all(isinstance(x, str) and x for x in lines):
+            raise PatternError(f"{patterns.where(entry)}: 'only_on_lines_with' must be a regex string or a list of them")
+        out.append((rx, [patterns.compile_regex(x, entry) for x in lines]))
     return out
 
 
 def blank_residue(text: str) -> str:
     """The text with template residue replaced by spaces (same length, same offsets)."""
     spans: list[tuple[int, int]] = []
-    for rx, line_filter in _rules():
+    for rx, line_filters in _rules():
+        verdicts: dict[int, bool] = {}  # line start -> does the line pass the filters (once per line)
         for m in rx.finditer(text):
-            if line_filter is not None:
+            if line_filters:
                 ls = text.rfind("\n", 0, m.start()) + 1
-                le = text.find("\n", m.end())
-                if not line_filter.search(text, ls, le if le != -1 else len(text)):
+                if ls not in verdicts:
+                    le = text.find("\n", m.end())
+                    le = len(text) if le == -1 else le
+                    verdicts[ls] = all(f.search(text, ls, le) for f in line_filters)
+                if not verdicts[ls]:
                     continue
             a, b = (m.start("blank"), m.end("blank")) if "blank" in rx.groupindex else m.span()
             if b > a:
