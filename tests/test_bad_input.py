@@ -256,7 +256,7 @@ CASES: list[Case] = [
     Case("site pattern term with an unknown key", sample_with(
         "--patterns", "pack", setup=site_pack("terms:\n  - label: named\n    value: x\n    phrases: [lxc]\n    weight: 2\n")),
         "{dir}/pack/approach.yml:2: unknown key(s) weight; allowed: alone_conflict, excludes_near, label, "
-        "needs_body, needs_resection_verb, patterns, phrases, regex, requires_near, value, weak"),
+        "needs_body, needs_resection_verb, patterns, phrases, regex, requires_near, technique, value, weak"),
     Case("missing --patterns folder", sample_with("--patterns", "no_such_pack"),
          "no_such_pack: pattern folder not found (given with --patterns)"),
     Case("catastrophic regex (a+)+$", sample_with("--patterns", "pack", setup=site_pack(catastrophic("(a+)+$"))),

@@ -268,6 +268,9 @@ def decide_extent(an: Analysis, resected_level_groups: list[lv.LevelGroup]) -> D
             share = float(num.group(1)) / 100 if num else fractions.get(raw.replace("-", " "))
             if share is not None:
                 amounts.append((h, share))
+    # "the right half of the body was removed en bloc": en bloc says how, the half says how much
+    partial_sentences = {an.sentence_of(h.start()) for h, share in amounts if share < 1}
+    complete = [m for m in complete if not (m.extra.get("technique") and m.sent in partial_sentences)]
     field_regexes = data.get("field_regex") or []
     if isinstance(field_regexes, str):
         field_regexes = [field_regexes]

@@ -31,7 +31,8 @@ TERM_FILES = {
     "extent.yml": "extent",
     "neural.yml": "neural",
 }
-EXTRA_KEYS = ("requires_near", "excludes_near", "alone_conflict", "needs_resection_verb", "needs_body", "weak")
+EXTRA_KEYS = ("requires_near", "excludes_near", "alone_conflict", "needs_resection_verb", "needs_body", "weak",
+              "technique")
 TERM_KEYS = {"label", "value", "phrases", "patterns", "regex", *EXTRA_KEYS}
 ANCHOR_KEY = "__anchor__"
 MASK = "mask"  # a term label that only hides the shorter terms inside it ("tumor" in "tumor board")
