@@ -63,7 +63,7 @@ def tokenize(text: str):
     time, each a regex search over the rest of the chunk, so a chunk costs the square of its
     length (6,400 characters of "=;" took 8 s). No term is that long. The run is blanked in the
     copy the tokenizer reads, so every character offset stays the same."""
-    if _LONG_CHUNK.search(text):
+    if len(text) > LONGEST_CHUNK and max(map(len, text.split()), default=0) > LONGEST_CHUNK:  # fast test
         text = _LONG_CHUNK.sub(lambda m: " " * len(m.group()), text)
     return get_tokenizer()(text)
 
