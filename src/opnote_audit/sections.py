@@ -48,6 +48,10 @@ def _key(header_text: str) -> str:
 _HEADER_WORD = re.compile(r"[^ _-]+")
 _LINE_CANDIDATE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][^:\n]{0,60}?)[ \t]*:")
 _LINE_ALONE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][A-Za-z0-9 ()/&'_-]{0,60}?)[ \t]*(?=\n|$)")
+# A title set off by decoration on both sides: "--- NARRATIVE ---", "=== APPROACH ===",
+# "*** OPERATIVE NOTE ***" (the title is lazy and bounded; the decoration cannot start a title)
+_DECORATED = re.compile(r"[ \t]*[-=*#~]{2,}[ \t]*(?P<h>[A-Za-z][^\n]{0,60}?)[ \t]*[-=*#~]{2,}[ \t]*(?=\n|$)")
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)\s*$")
 # An all-caps dictation with no colons: "PROCEDURE L3 CORPECTOMY ...", "INDICATIONS 66 YEAR OLD ...".
 _CAPS_WORDS = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Z][A-Z()/&'-]*(?:[ \t]+[A-Z][A-Z()/&'-]*){0,3})")
 # (hyphens are separators, never part of a word: "CO-SURGEON" is two words, so "A-A-A-..." or a
@@ -106,6 +110,9 @@ def _known(table: dict, header_text: str) -> dict | None:
         return table[key]
     if key.endswith("s") and key[:-1] in table:
         return table[key[:-1]]
+    bare = _PARENTHETICAL.sub("", key)  # "indications (free text)"
+    if bare != key and bare:
+        return _known(table, bare)
     return None
 
 
@@ -152,6 +159,10 @@ def find_sections(text: str) -> list[Section]:
     hits: dict[int, tuple[int, dict]] = {}
     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
     for pos in line_starts:
+        m = _DECORATED.match(text, pos)
+        if m:  # a decorated title is a header, known or not: it ends the section before it
+            hits[m.start("h")] = (m.end(), _known(table, m.group("h")) or {"id": "other", "kind": "other", "mode": "counts"})
+            continue
         m = _LINE_CANDIDATE.match(text, pos)
         info = _known(table, m.group("h")) if m else None
         if info is None:
