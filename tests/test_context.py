@@ -195,6 +195,9 @@ def test_done_procedure_is_not_hypothetical() -> None:
     ("An old fracture of T11.", "fracture"),
     ("In 2019 she underwent a left lateral extracavitary L3 corpectomy with cage reconstruction.",
      "corpectomy"),
+    ("In 2019 she underwent a left lateral extracavitary L3 corpectomy with cage reconstruction and L2-L4 "
+     "posterior instrumentation for an L3 burst fracture after a fall.", "burst fracture"),
+    ("In March 2020 a biopsy showed myeloma.", "myeloma"),
 ])
 def test_historical(text: str, target: str) -> None:
     assert one(text, target) == ["historical"]
@@ -205,6 +208,8 @@ def test_historical(text: str, target: str) -> None:
     ("A 65-year-old man underwent corpectomy.", "corpectomy"),
     ("Status post fusion, now presenting with adjacent segment disease.",
      "adjacent segment disease"),
+    ("In 2019 she was diagnosed with breast cancer and now presents with an L2 pathologic fracture.",
+     "pathologic fracture"),
 ])
 def test_not_historical(text: str, target: str) -> None:
     assert one(text, target) == []
