@@ -9,7 +9,7 @@ except after the abbreviations listed in the data.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 
 from opnote_audit import patterns
@@ -136,16 +136,17 @@ def _copied_blocks(text: str, hits: dict) -> None:
             continue
         e = end_re.search(text, m.end())
         stop = e.start() if e else len(text)
-        for k in [k for k in hits if m.start() <= k < stop]:
+        keys = sorted(hits)
+        for k in keys[bisect_left(keys, m.start()):bisect_left(keys, stop)]:
             del hits[k]  # headers inside the copied text belong to the old note
         hits[m.start()] = (m.end(), {"id": "copied_text", "kind": "history", "mode": "historical"})
         if e:
             hits[e.start()] = (e.end(), {"id": "text", "kind": "other", "mode": "counts"})
 
 
-def _overlaps(hits: dict[int, tuple[int, dict]], start: int, end: int) -> bool:
-    """Does [start, end) overlap a header already found (its start to its content start)?"""
-    keys = sorted(hits)
+def _overlaps(hits: dict[int, tuple[int, dict]], keys: list[int], start: int, end: int) -> bool:
+    """Does [start, end) overlap a header already found (its start to its content start)?
+    ``keys`` is ``sorted(hits)``, kept up to date by the caller."""
     i = bisect_right(keys, start) - 1
     if i >= 0 and hits[keys[i]][0] > start:
         return True  # the header before reaches into this one
@@ -174,19 +175,22 @@ def find_sections(text: str) -> list[Section]:
         caps = _caps_header(text, pos, table)
         if caps is not None:
             hits[caps[0]] = (caps[1], caps[2])
+    keys = sorted(hits)
     for m in _INLINE_CANDIDATE.finditer(text):
         words = list(_HEADER_WORD.finditer(m.group("h")))
         for w in words:  # the longest known header ending at the colon
             info = _known(table, m.group("h")[w.start():])
             if info is not None:
                 start = m.start("h") + w.start()
-                if not _overlaps(hits, start, start + 1):
+                if not _overlaps(hits, keys, start, start + 1):
                     hits[start] = (m.end(), info)
+                    insort(keys, start)
                 break
     for pos in line_starts:
         m = generic_line.match(text, pos)
-        if m and not _overlaps(hits, m.start("h"), m.end()):
+        if m and not _overlaps(hits, keys, m.start("h"), m.end()):
             hits[m.start("h")] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
+            insort(keys, m.start("h"))
     if narrative_re is not None:
         _narrative_breaks(text, line_starts, hits, narrative_re, narrative_kinds)
     _copied_blocks(text, hits)
@@ -207,6 +211,7 @@ def find_sections(text: str) -> list[Section]:
 
 
 _SENTENCE_START = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z])")
+_BLANKS = re.compile(r"[ \t]*")
 
 
 def _narrative_breaks(text: str, line_starts: list[int], hits: dict, regex, kinds) -> None:
@@ -219,7 +224,15 @@ def _narrative_breaks(text: str, line_starts: list[int], hits: dict, regex, kind
     if not spans:
         return
     candidates = set(line_starts) | {m.end() for m in _SENTENCE_START.finditer(text)}
-    starts = sorted(p for p in candidates if any(hits[a][0] <= p < b for a, b in spans))
+    # the sections' contents: disjoint [content start, next header) intervals, in order
+    intervals = sorted((hits[a][0], b) for a, b in spans if hits[a][0] < b)
+    interval_starts = [a for a, _ in intervals]
+
+    def inside(p: int) -> bool:
+        k = bisect_right(interval_starts, p) - 1
+        return k >= 0 and p < intervals[k][1]
+
+    starts = sorted(p for p in candidates if inside(p))
     for pos in starts:
         if pos in hits:
             continue
@@ -228,7 +241,7 @@ def _narrative_breaks(text: str, line_starts: list[int], hits: dict, regex, kind
             continue
         if lower is None:
             lower = text.lower()
-        start = pos + (len(text[pos:]) - len(text[pos:].lstrip(" \t")))
+        start = _BLANKS.match(text, pos).end()
         if regex.match(lower, start):
             hits[start] = (start, {"id": "description", "kind": "description", "mode": "counts"})
             ordered = sorted(hits)
