@@ -274,6 +274,23 @@ def test_pdf_without_text_layer(tmp_path):
     )
 
 
+def test_pdf_page_with_megabytes_of_drawing_instructions_is_refused_quickly(tmp_path):
+    # pypdf's extraction is quadratic in a page's text operators (200,000 took minutes)
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT 40 700 Td " + b"(L2 corpectomy ) Tj " * 80_000 + b"ET")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    with open(tmp_path / "huge.pdf", "wb") as out:
+        writer.write(out)
+    assert error_of(tmp_path / "huge.pdf") == (
+        f"{tmp_path}/huge.pdf: could not be parsed as PDF (page 1 holds 1.526 MB of drawing instructions, "
+        "more than the 1 MB a text page needs)")
+
+
 def test_pdf_with_user_password(tmp_path):
     from fpdf import FPDF
 
@@ -330,6 +347,32 @@ def test_rtf(tmp_path):
     )
 
 
+def test_rtf_characters_outside_the_bmp_and_lone_surrogates(tmp_path):
+    # RTF writes U+1F600 as a surrogate pair of \u escapes; a lone half becomes U+FFFD, so the
+    # report can still be written as UTF-8 (it failed with UnicodeEncodeError before)
+    rtf = b"{\\rtf1\\ansi\\uc1 Tumor \\u-10179?\\u-8704? and \\u-10179? L2 corpectomy\\par}"
+    note = read_note(write(tmp_path, "note.rtf", rtf))
+    assert note.text == "Tumor \U0001f600 and \ufffd L2 corpectomy\n"
+    note.text.encode("utf-8")
+
+
+def test_strict_open_xml_docx_is_refused_clearly(tmp_path):
+    import docx
+    import zipfile
+
+    docx.Document().save(tmp_path / "plain.docx")
+    strict = tmp_path / "strict.docx"
+    with zipfile.ZipFile(tmp_path / "plain.docx") as src, zipfile.ZipFile(strict, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+                                    b"http://purl.oclc.org/ooxml/wordprocessingml/main")
+            dst.writestr(item, data)
+    assert error_of(strict) == (f"{strict}: could not be parsed as DOCX (Strict Open XML; save it as a "
+                                "standard Word document)")
+
+
 # ------------------------------------------------------------------ corrupt files
 
 
@@ -342,6 +385,8 @@ def test_rtf(tmp_path):
         ("text.pdf", b"Corpectomy L2", "could not be parsed as PDF (no %PDF header)"),
         ("bad.rtf", b"Corpectomy L2", "could not be parsed as RTF (no {\\rtf header)"),
         ("png.rtf", b"\x89PNG\r\n\x1a\n\x00\x00", "could not be parsed as RTF: binary file (PNG image)"),
+        ("huge-escape.rtf", b"{\\rtf1\\uc0 \\u76\\u50 corpectomy \\u99999999999 x}",
+         "could not be parsed as RTF (OverflowError)"),
     ],
 )
 def test_corrupt_documents(tmp_path, name, data, reason):

@@ -57,6 +57,7 @@ MAX_BYTES = 20 * _MIB
 #: A DOCX whose parts would decompress to more than this many times ``max_bytes``
 #: is refused (zip bomb guard).
 DOCX_EXPANSION_FACTOR = 10
+MAX_PDF_PAGE_CONTENT = 1 * _MIB  # decoded drawing instructions of one PDF page
 #: Decoded text with more than this share of control characters is binary.
 CONTROL_SHARE_LIMIT = 0.05
 
@@ -251,6 +252,16 @@ def _too_large(size: int, max_bytes: int) -> str:
     return f"file is too large ({size:,} bytes; the limit is {limit})"
 
 
+def _check_pdf_page_size(page, number: int) -> None:
+    """pypdf's text extraction takes time in the square of a page's drawing instructions
+    (80,000 text operators: 7 s; 200,000: minutes); a typed page has a few KB of them."""
+    contents = page.get_contents()
+    size = len(contents.get_data()) if contents is not None else 0
+    if size > MAX_PDF_PAGE_CONTENT:
+        raise _Refused(f"could not be parsed as PDF (page {number} holds {_mb(size)} MB of drawing "
+                       f"instructions, more than the {_mb(MAX_PDF_PAGE_CONTENT)} MB a text page needs)")
+
+
 def _mb(n: int) -> str:
     """``n`` bytes in MB (MiB), up to 3 decimals: ``20``, ``0.5``, ``0.001``."""
     value = n / _MIB
@@ -366,7 +377,10 @@ def _docx_text(data: bytes, max_bytes: int) -> str:
 
     try:
         document = docx.Document(io.BytesIO(data))
-        lines = _docx_block_lines(document.element.body, document)
+        body = getattr(document.element, "body", None)
+        if body is None:  # Strict Open XML: python-docx reads only the transitional schema
+            raise _Refused("could not be parsed as DOCX (Strict Open XML; save it as a standard Word document)")
+        lines = _docx_block_lines(body, document)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
         # NotImplementedError: zipfile meets an unsupported compression method.
         raise _Refused("could not be parsed as DOCX (damaged ZIP package)") from None
@@ -496,7 +510,10 @@ def _pdf_text(data: bytes) -> str:
             reader = pypdf.PdfReader(io.BytesIO(data))
             if reader.is_encrypted and not _pdf_decrypt(reader):
                 raise _Refused("PDF is password-protected; save an unprotected copy")
-            pages = [page.extract_text() or "" for page in reader.pages]
+            pages = []
+            for number, page in enumerate(reader.pages, 1):
+                _check_pdf_page_size(page, number)
+                pages.append(page.extract_text() or "")
         except _Refused:
             raise
         except pypdf.errors.DependencyError:
@@ -555,9 +572,14 @@ def _rtf_from_str(rtf: str) -> str:
 
     try:
         # errors="replace": one stray \'xx escape should not cost the whole note.
-        return rtf_to_text(rtf, errors="replace")
-    except (UnicodeDecodeError, LookupError, ValueError, IndexError) as exc:
+        text = rtf_to_text(rtf, errors="replace")
+    except (UnicodeDecodeError, LookupError, ValueError, IndexError, OverflowError) as exc:
+        # OverflowError: a \u escape beyond Unicode ("\u99999999999")
         raise _Refused(f"could not be parsed as RTF ({_exc_name(exc)})") from None
+    # RTF writes a character outside the BMP as two \u escapes (a UTF-16 surrogate pair), which
+    # striprtf returns as two surrogate code points: join the pairs, replace a lone one by U+FFFD
+    # (a surrogate cannot be written as UTF-8, so it would fail the report).
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _exc_name(exc: BaseException) -> str:
