@@ -14,13 +14,16 @@ The invariants, checked on every example:
 
 - every evidence span (in elements, findings and the claim review) quotes the text at its
   offsets: ``text[start:end] == evidence.text``, with ``0 <= start <= end <= len(text)``;
-- its line is ``text.count("\\n", 0, start) + 1`` (1-based, lines end at ``\\n``);
+- its line is 1-based, lines ending as in Python's universal newlines (``\\n``, ``\\r\\n``, a lone
+  ``\\r``);
 - the JSON rendering (with and without evidence text) validates against
   ``src/opnote_audit/schema/audit-result.schema.json``, and without evidence text it holds
   no evidence text at all.
 """
 
 from __future__ import annotations
+
+import re
 
 import json
 import os
@@ -61,6 +64,7 @@ WORDS = [
 ]
 
 EVIDENCE_KEYS = {"text", "line", "start", "end"}
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 #: Examples per property (about 5 ms each); raise it with OPNOTE_PROPERTY_EXAMPLES=5000 to hunt.
 MAX_EXAMPLES = int(os.environ.get("OPNOTE_PROPERTY_EXAMPLES", "400"))
@@ -98,7 +102,7 @@ def check_invariants(text: str, claim: ClaimInput | None = None) -> dict:
         start, end = ev["start"], ev["end"]
         assert 0 <= start <= end <= len(text), (path, ev, len(text))
         assert text[start:end] == ev["text"], (path, ev, text[start:end])
-        assert ev["line"] == text.count("\n", 0, start) + 1, (path, ev)
+        assert ev["line"] == len(_LINE_END.findall(text, 0, start)) + 1, (path, ev)
     for with_text in (True, False):
         rendered = json.loads(render(result, "json", RenderOptions(with_text=with_text, color=False)))
         errors = sorted(VALIDATOR.iter_errors(rendered), key=lambda e: list(e.absolute_path))

@@ -192,6 +192,28 @@ def test_docx_content_control_text_is_read(tmp_path):
     assert read_note(tmp_path / "sdt.docx").text == "Before\nInside control"
 
 
+def test_docx_rows_and_cells_inside_content_controls_are_read(tmp_path):
+    # a template's repeating section wraps whole rows (or cells) in a content control
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    w = nsdecls("w")
+    table = parse_xml(
+        f"<w:tbl {w}><w:tr><w:tc><w:p><w:r><w:t>Field</w:t></w:r></w:p></w:tc>"
+        "<w:tc><w:p><w:r><w:t>Value</w:t></w:r></w:p></w:tc></w:tr>"
+        "<w:sdt><w:sdtContent><w:tr><w:tc><w:p><w:r><w:t>Approach</w:t></w:r></w:p></w:tc>"
+        "<w:tc><w:p><w:r><w:t>lateral extracavitary</w:t></w:r></w:p></w:tc></w:tr></w:sdtContent></w:sdt>"
+        "<w:tr><w:tc><w:p><w:r><w:t>Level</w:t></w:r></w:p></w:tc>"
+        "<w:sdt><w:sdtContent><w:tc><w:p><w:r><w:t>L2</w:t></w:r></w:p></w:tc></w:sdtContent></w:sdt></w:tr>"
+        "</w:tbl>"
+    )
+    document = docx.Document()
+    document.element.body.insert(0, table)
+    document.save(tmp_path / "rows.docx")
+    assert read_note(tmp_path / "rows.docx").text == "Field | Value\nApproach | lateral extracavitary\nLevel | L2"
+
+
 def test_docx_reads_the_text_word_shows_with_changes_accepted(tmp_path):
     # python-docx's Paragraph.text reads only direct runs; an amended note keeps its
     # amendment in tracked insertions, and templates keep answers in inline controls
@@ -354,6 +376,14 @@ def test_rtf_characters_outside_the_bmp_and_lone_surrogates(tmp_path):
     note = read_note(write(tmp_path, "note.rtf", rtf))
     assert note.text == "Tumor \U0001f600 and \ufffd L2 corpectomy\n"
     note.text.encode("utf-8")
+
+
+@pytest.mark.parametrize("name", ["note.rtf", "note.txt"])
+def test_rtf_with_an_embedded_binary_picture(tmp_path, name):
+    # \\binN is followed by N raw bytes (NULs too): skipped, not taken for a binary file
+    rtf = (b"{\\rtf1\\ansi Complete L2 corpectomy.\\par {\\pict\\wmetafile8\\bin4 \x00\x01\x02\x03}"
+           b"\\par Done.\\par}")
+    assert read_note(write(tmp_path, name, rtf)) == NoteText("Complete L2 corpectomy.\n\nDone.\n", "rtf", "rtf")
 
 
 def test_strict_open_xml_docx_is_refused_clearly(tmp_path):

@@ -144,10 +144,16 @@ def spoken_punctuation(text: str) -> str:
     return capital.sub(lambda m: m.group()[:-1] + (m.group("c").upper() if len(m.group("c").upper()) == 1 else m.group("c")), out)
 
 
+# lines end as in Python's universal newlines: "\n", "\r\n" and a lone "\r" (old Mac files)
+_LONE_CR = re.compile("\r(?!\n)")
+
+
 def prepare(original: str) -> Prepared:
     """Normalise ``original`` (see the module doc); evidence offsets map back to it exactly."""
-    spoken = spoken_punctuation(original)  # same length as the original
-    prep = _prepare(spoken)
+    work = spoken_punctuation(original)  # same length as the original
+    if "\r" in work:
+        work = _LONE_CR.sub("\n", work)  # one character for one: offsets stay exact
+    prep = _prepare(work)
     prep.original = original
     return prep
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import errno
 import io
+import re
 import os
 import stat
 from dataclasses import dataclass
@@ -279,7 +280,7 @@ def _note_from_bytes(data: bytes, fmt: str, max_bytes: int) -> NoteText:
         note = NoteText(_docx_text(data, max_bytes), "docx", "docx")
     elif fmt == "pdf":
         note = NoteText(_pdf_text(data), "pdf", "pdf")
-    elif fmt == "rtf":
+    elif fmt == "rtf" or data.lstrip(b" \t\r\n").startswith(b"{\\rtf"):  # RTF, whatever its name
         note = NoteText(_rtf_text(data), "rtf", "rtf")
     else:
         text, encoding = _decode(data)
@@ -476,17 +477,26 @@ def _docx_paragraph_lines(p, parent) -> list[str]:
 def _docx_table_lines(table) -> list[str]:
     """One line per row, cells joined by " | " (an empty row is an empty line).
 
-    A horizontally merged cell, which python-docx repeats, counts once.
+    Rows and cells are read from the table's XML, so a row or a cell wrapped in a content
+    control (a template's repeating section) is read too, and a merged cell counts once.
     """
+    from docx.oxml.ns import qn
+
+    tr, tc, sdt, content = qn("w:tr"), qn("w:tc"), qn("w:sdt"), qn("w:sdtContent")
+
+    def unwrap(element, tag: str):
+        """The ``tag`` children of ``element``, looking inside content controls."""
+        for child in element.iterchildren():
+            if child.tag == tag:
+                yield child
+            elif child.tag == sdt:
+                inner = child.find(content)
+                if inner is not None:
+                    yield from unwrap(inner, tag)
+
     lines: list[str] = []
-    for row in table.rows:
-        cells: list[str] = []
-        previous = None
-        for cell in row.cells:
-            if cell._tc is previous:  # merged cell repeated by python-docx
-                continue
-            previous = cell._tc
-            cells.append("\n".join(_docx_block_lines(cell._tc, cell)))
+    for row in unwrap(table._tbl, tr):
+        cells = ["\n".join(_docx_block_lines(cell, table)) for cell in unwrap(row, tc)]
         lines.append(" | ".join(cells) if any(cell.strip() for cell in cells) else "")
     return lines
 
@@ -557,7 +567,26 @@ class _quiet_pypdf:
 # -------------------------------------------------------------- RTF
 
 
+_RTF_BIN = re.compile(rb"\\bin(\d{1,9}) ?")
+
+
+def _without_rtf_binary(data: bytes) -> bytes:
+    """RTF bytes without the raw payloads of ``\\binN`` (an embedded picture's N bytes, NULs
+    included), which are not text and would make the file look binary."""
+    if b"\\bin" not in data:
+        return data
+    parts, pos = [], 0
+    for m in _RTF_BIN.finditer(data):
+        if m.start() < pos:
+            continue  # inside a payload already skipped
+        parts.append(data[pos:m.start()])
+        pos = m.end() + int(m.group(1))
+    parts.append(data[pos:])
+    return b"".join(parts)
+
+
 def _rtf_text(data: bytes) -> str:
+    data = _without_rtf_binary(data)
     try:
         text, _ = _decode(data)
     except _Refused as refused:
