@@ -599,6 +599,9 @@ def test_messages_never_contain_note_text(tmp_path):
 def test_path_with_control_characters_stays_one_line(tmp_path):
     assert display_path("bad\nname\x1b.txt") == "bad\\x0aname\\x1b.txt"
     assert display_path(os.fsdecode(b"caf\xe9.txt")) == "caf\\xe9.txt"
+    # a name that spells an escape is not shown like the name it spells: the backslash doubles
+    assert display_path("a\\x0ab.txt") == "a\\\\x0ab.txt" != display_path("a\nb.txt")
+    assert display_path("C:\\notes\\a.txt") == "C:\\notes\\a.txt"  # other backslashes stay
     name = tmp_path / "two\nlines.txt"
     assert error_of(name) == f"{tmp_path}/two\\x0alines.txt: no such file"
 

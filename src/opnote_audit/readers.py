@@ -173,14 +173,18 @@ def decode_bytes(data: bytes, source: str = "<input>") -> tuple[str, str]:
 
 
 def display_path(path: str | os.PathLike[str]) -> str:
-    """The path as one printable line: control characters and undecodable bytes escaped."""
+    """The path as one printable line: control characters and undecodable bytes escaped as
+    ``\\xNN`` / ``\\uNNNN``, and a backslash that could be read as the start of such an escape
+    (before x, u or another backslash) doubled, so two different names never look the same."""
     text = os.fspath(path)
     if isinstance(text, bytes):
         text = os.fsdecode(text)
     out = []
-    for ch in text:
+    for i, ch in enumerate(text):
         code = ord(ch)
-        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
+        if ch == "\\" and text[i + 1:i + 2] in ("x", "u", "\\"):
+            out.append("\\\\")
+        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
             out.append(f"\\x{code:02x}")
         elif 0xD800 <= code <= 0xDFFF:  # surrogate-escaped byte from a non-UTF-8 name
             out.append(f"\\x{code - 0xDC00:02x}" if code >= 0xDC80 else f"\\u{code:04x}")
