@@ -97,6 +97,10 @@ class TermMatcher:
         self.anchor_words: set[str] = set()
         self.unanchored = False
         self.window = 1
+        # one Matcher per anchor word, holding only the patterns that start with it, and the
+        # longest of them: a window at an anchor runs just those patterns
+        self.by_anchor: dict[str, Matcher] = {}
+        self.window_of: dict[str, int] = {}
         for fname, element in TERM_FILES.items():
             data = patterns.load(fname)
             name = f"patterns/{fname}"
@@ -135,36 +139,49 @@ class TermMatcher:
             if not isinstance(pats, list):
                 raise PatternError(f"{patterns.where(entry, name)}: 'patterns' must be a list of token patterns")
             checked = [_validate_pattern(p, entry) for p in pats]
-            for p in checked:
-                words = _anchors(p)
-                if words is None:
-                    self.unanchored = True
-                else:
-                    self.anchor_words |= words
-                self.window = max(self.window, _max_len(p))
             try:
-                self.matcher.add(key, checked)
+                self.matcher.add(key, checked)  # validates every pattern
             except (ValueError, KeyError, TypeError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise PatternError(f"{patterns.where(entry, name)}: invalid token pattern: {first}") from None
+            for p in checked:
+                words = _anchors(p)
+                length = _max_len(p)
+                self.window = max(self.window, length)
+                if words is None:
+                    self.unanchored = True
+                    continue
+                self.anchor_words |= words
+                for w in words:
+                    if w not in self.by_anchor:
+                        self.by_anchor[w] = Matcher(tokenizer.vocab)
+                    self.by_anchor[w].add(key, [p])
+                    self.window_of[w] = max(self.window_of.get(w, 1), length)
 
     def _token_matches(self, doc: Doc, phrase_hits) -> list[tuple[int, int, int]]:
-        """Matcher hits, run on windows that start at anchors (or the whole doc)."""
+        """Matcher hits, run on windows that start at anchors (or the whole doc): at each anchor
+        only the patterns that start with that word, over the longest of them."""
         if self.unanchored:
             return list(self.matcher(doc))
-        windows: list[list[int]] = []
+        windows: dict[str, list[list[int]]] = {}
         for match_id, start, _ in phrase_hits:
             if match_id != self.anchor_id:
                 continue
-            end = min(len(doc), start + self.window)
-            if windows and start <= windows[-1][1]:
-                windows[-1][1] = max(windows[-1][1], end)
+            word = doc[start].lower_
+            if word not in self.by_anchor:
+                continue
+            end = min(len(doc), start + self.window_of[word])
+            spans = windows.setdefault(word, [])
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
             else:
-                windows.append([start, end])
-        out = []
-        for a, b in windows:
-            out += [(mid, a + s, a + e) for mid, s, e in self.matcher(doc[a:b])]
-        return out
+                spans.append([start, end])
+        out: set[tuple[int, int, int]] = set()
+        for word, spans in windows.items():
+            matcher = self.by_anchor[word]
+            for a, b in spans:
+                out.update((mid, a + s, a + e) for mid, s, e in matcher(doc[a:b]))
+        return sorted(out, key=lambda h: (h[1], h[2], h[0]))
 
     def __call__(self, doc: Doc, text: str | None = None) -> list[Mention]:
         """Mentions in ``doc``; ``text`` is ``doc.text`` when the caller has it (saves a join)."""

@@ -51,6 +51,7 @@ _LINE_ALONE = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Za-z][A-Za-z0-9 
 # A title set off by decoration on both sides: "--- NARRATIVE ---", "=== APPROACH ===",
 # "*** OPERATIVE NOTE ***" (the title is lazy and bounded; the decoration cannot start a title)
 _DECORATED = re.compile(r"[ \t]*[-=*#~]{2,}[ \t]*(?P<h>[A-Za-z][^\n]{0,60}?)[ \t]*[-=*#~]{2,}[ \t]*(?=\n|$)")
+_DECORATION_START = frozenset("-=*#~ \t")  # a line that can start a decorated title
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)\s*$")
 # An all-caps dictation with no colons: "PROCEDURE L3 CORPECTOMY ...", "INDICATIONS 66 YEAR OLD ...".
 _CAPS_WORDS = re.compile(r"[ \t]*(?:\d{1,2}[.)][ \t]*)?(?P<h>[A-Z][A-Z()/&'-]*(?:[ \t]+[A-Z][A-Z()/&'-]*){0,3})")
@@ -160,7 +161,7 @@ def find_sections(text: str) -> list[Section]:
     hits: dict[int, tuple[int, dict]] = {}
     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
     for pos in line_starts:
-        m = _DECORATED.match(text, pos)
+        m = _DECORATED.match(text, pos) if text[pos:pos + 1] in _DECORATION_START else None
         if m:  # a decorated title is a header, known or not: it ends the section before it
             hits[m.start("h")] = (m.end(), _known(table, m.group("h")) or {"id": "other", "kind": "other", "mode": "counts"})
             continue
