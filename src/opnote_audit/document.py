@@ -111,10 +111,9 @@ def _spoken_rules() -> tuple[list[tuple[str, re.Pattern[str], int]], re.Pattern[
     for w, n in detect.items():
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise PatternError(f"{patterns.where(detect, name)}: detect: {w!r} needs a positive count")
-        parts = str(w).lower().split()
-        spoken_words = r"\s+".join(re.escape(part) for part in parts)
+        phrase = " ".join(str(w).lower().split())
         # (a fast necessary test: the longest word's count in the lower-cased text, the regex)
-        detectors.append((max(parts, key=len), re.compile(rf"\b{spoken_words}\b", re.IGNORECASE), n))
+        detectors.append((max(phrase.split(), key=len), re.compile(patterns.trie_regex([phrase]), re.IGNORECASE), n))
     not_before = data.get("not_before")
     guard = rf"(?![ \t]+{not_before})" if not_before else ""
     if not_before:
@@ -141,7 +140,7 @@ def spoken_punctuation(text: str) -> str:
         return sign.ljust(len(m.group()))
 
     out = command.sub(mark, text)
-    return capital.sub(lambda m: m.group()[:-1] + (m.group("c").upper() if len(m.group("c").upper()) == 1 else m.group("c")), out)
+    return capital.sub(lambda m: m.group()[:-1] + m.group("c").upper(), out)  # [a-z]: same length
 
 
 # lines end as in Python's universal newlines: "\n", "\r\n" and a lone "\r" (old Mac files)

@@ -87,7 +87,8 @@ def _validate_pattern(pat: Any, ctx: Any) -> list[dict]:
 
 
 class TermMatcher:
-    """All term files compiled into one PhraseMatcher and one Matcher."""
+    """All term files compiled into one PhraseMatcher, one Matcher (for validation and for
+    patterns without a literal first word) and one Matcher per anchor word."""
 
     def __init__(self, tokenizer: Tokenizer):
         self.phrase = PhraseMatcher(tokenizer.vocab, attr="LOWER")
@@ -96,7 +97,6 @@ class TermMatcher:
         self.regexes: list[tuple[Any, int]] = []  # (compiled regex, term key id)
         self.anchor_words: set[str] = set()
         self.unanchored = False
-        self.window = 1
         # one Matcher per anchor word, holding only the patterns that start with it, and the
         # longest of them: a window at an anchor runs just those patterns
         self.by_anchor: dict[str, Matcher] = {}
@@ -146,8 +146,6 @@ class TermMatcher:
                 raise PatternError(f"{patterns.where(entry, name)}: invalid token pattern: {first}") from None
             for p in checked:
                 words = _anchors(p)
-                length = _max_len(p)
-                self.window = max(self.window, length)
                 if words is None:
                     self.unanchored = True
                     continue
@@ -156,7 +154,7 @@ class TermMatcher:
                     if w not in self.by_anchor:
                         self.by_anchor[w] = Matcher(tokenizer.vocab)
                     self.by_anchor[w].add(key, [p])
-                    self.window_of[w] = max(self.window_of.get(w, 1), length)
+                    self.window_of[w] = max(self.window_of.get(w, 1), _max_len(p))
 
     def _token_matches(self, doc: Doc, phrase_hits) -> list[tuple[int, int, int]]:
         """Matcher hits, run on windows that start at anchors (or the whole doc): at each anchor

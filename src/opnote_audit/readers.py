@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import errno
 import io
-import re
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
