@@ -132,17 +132,26 @@ def _copied_blocks(text: str, hits: dict) -> None:
     if regexes is None:
         return
     start_re, end_re = regexes
+    keys = sorted(hits)  # kept in step with hits below
     for m in start_re.finditer(text):
         if end_re.match(text, m.start()):
             continue
         e = end_re.search(text, m.end())
         stop = e.start() if e else len(text)
-        keys = sorted(hits)
-        for k in keys[bisect_left(keys, m.start()):bisect_left(keys, stop)]:
+        lo, hi = bisect_left(keys, m.start()), bisect_left(keys, stop)
+        for k in keys[lo:hi]:
             del hits[k]  # headers inside the copied text belong to the old note
-        hits[m.start()] = (m.end(), {"id": "copied_text", "kind": "history", "mode": "historical"})
+        del keys[lo:hi]
+        _put(hits, keys, m.start(), (m.end(), {"id": "copied_text", "kind": "history", "mode": "historical"}))
         if e:
-            hits[e.start()] = (e.end(), {"id": "text", "kind": "other", "mode": "counts"})
+            _put(hits, keys, e.start(), (e.end(), {"id": "text", "kind": "other", "mode": "counts"}))
+
+
+def _put(hits: dict[int, tuple[int, dict]], keys: list[int], start: int, entry: tuple[int, dict]) -> None:
+    """``hits[start] = entry``, with ``keys`` (``sorted(hits)``) kept in step."""
+    if start not in hits:
+        insort(keys, start)
+    hits[start] = entry
 
 
 def _overlaps(hits: dict[int, tuple[int, dict]], keys: list[int], start: int, end: int) -> bool:
@@ -184,14 +193,12 @@ def find_sections(text: str) -> list[Section]:
             if info is not None:
                 start = m.start("h") + w.start()
                 if not _overlaps(hits, keys, start, start + 1):
-                    hits[start] = (m.end(), info)
-                    insort(keys, start)
+                    _put(hits, keys, start, (m.end(), info))
                 break
     for pos in line_starts:
         m = generic_line.match(text, pos)
         if m and not _overlaps(hits, keys, m.start("h"), m.end()):
-            hits[m.start("h")] = (m.end(), {"id": "other", "kind": "other", "mode": "counts"})
-            insort(keys, m.start("h"))
+            _put(hits, keys, m.start("h"), (m.end(), {"id": "other", "kind": "other", "mode": "counts"}))
     if narrative_re is not None:
         _narrative_breaks(text, line_starts, hits, narrative_re, narrative_kinds)
     _copied_blocks(text, hits)
