@@ -124,15 +124,22 @@ def make_notes(folder: Path) -> Path:
     return folder
 
 
+def sitecustomize(base: Path, source: str) -> Path:
+    """A folder holding ``sitecustomize.py`` with ``source``: on PYTHONPATH, every child
+    interpreter runs it at start-up."""
+    site = base / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(source, encoding="utf-8")
+    return site
+
+
 # =============================================================================== no network
 
 
 @pytest.fixture(scope="module")
 def offline(tmp_path_factory):
     base = tmp_path_factory.mktemp("offline")
-    site = base / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(BLOCK_SOCKETS, encoding="utf-8")
+    site = sitecustomize(base, BLOCK_SOCKETS)
     notes = make_notes(base / "notes")
     log = base / "sockets.log"
     extra = {"PYTHONPATH": str(site), "OPNOTE_SOCKET_LOG": str(log)}
@@ -221,9 +228,7 @@ def _unreadable_inputs(folder: Path) -> dict[str, str]:
 def loud(tmp_path_factory):
     """Runs with Python logging at DEBUG on stderr and every warning shown."""
     base = tmp_path_factory.mktemp("loud")
-    site = base / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(LOUD_LOGGING, encoding="utf-8")
+    site = sitecustomize(base, LOUD_LOGGING)
     bad = base / "bad"
     reasons = _unreadable_inputs(bad)
     good = make_notes(base / "good")
